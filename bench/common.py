@@ -1,0 +1,50 @@
+"""Shared by the benchmarks: the generated corpora and running one measured step per process."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from importlib.resources import files
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "out"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def corpus(datasets: int) -> Path:
+    """The seeded demo catalogue with ``datasets`` datasets as N-Triples (generated once)."""
+    sys.path.insert(0, str(ROOT))
+    from graph.namespaces import unit_iri
+    from loaders.demo_catalog import write_catalog
+
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"catalog-{datasets}.nt"
+    if not path.exists():
+        table = (files("loaders.data") / "provinces.csv").read_text(encoding="utf-8")
+        provinces = [unit_iri("2025", "province", row["code"])
+                     for row in csv.DictReader(table.splitlines()) if row["edition"] == "2025"]
+        orgs = (files("loaders.data") / "demo-organisations.csv").read_text(encoding="utf-8")
+        publishers = [row["id"] for row in csv.DictReader(orgs.splitlines())]
+        write_catalog(path, datasets, publishers, provinces)
+    return path
+
+
+def measured(code: str, timeout: float = 1800) -> dict[str, float]:
+    """Run ``code`` in a fresh interpreter; it must set ``result`` (a dict). Adds seconds and
+    peak RSS (MiB) of that process alone."""
+    wrapper = (
+        "import json, resource, time, sys\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "start = time.perf_counter()\n"
+        f"{code}\n"
+        "result['seconds'] = time.perf_counter() - start\n"
+        "result['rss_mib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(json.dumps(result))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True,
+                          timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])

@@ -1,0 +1,1 @@
+"""Knowledge graph core: the store interface, its implementations, namespaces and resources."""

@@ -1,0 +1,526 @@
+"""The default store: pyoxigraph, on disk or in memory.
+
+Why staging works the way it does (measured in FACTS.md and bench/load.py): bulk loading is
+fast but not transactional, and removing or copying a big graph is an order of magnitude
+slower than loading it. So a load goes, by the bulk path, into a graph that queries do not see
+(the target itself when the source is new, else a staging graph); only the commit is a
+transaction: a diff between the old and the staged graph plus the provenance, in one SPARQL
+update. Readers see the old graph or the new one, and a failed load is wiped from a graph
+nobody could see. Markers in the meta graph let ``open`` finish what a crash interrupted.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from pyoxigraph import (
+    BlankNode,
+    DefaultGraph,
+    NamedNode,
+    Quad,
+    QuerySolutions,
+    RdfFormat,
+    Store,
+    Triple,
+    Variable,
+    parse,
+    serialize,
+)
+
+from graph.meta_updates import (
+    META,
+    STAGING_PREFIX,
+    forget_ops,
+    mark_ops,
+    provenance_ops,
+    revision_ops,
+    swap_ops,
+    unmark_ops,
+)
+from graph.namespaces import DCT, KG, PREFIXES, prologue
+from graph.sparql_text import repoint_iris
+from graph.staging import CountingReader, StagedGraph
+from graph.store import (
+    Bindings,
+    GraphData,
+    GraphInfo,
+    GraphName,
+    Provenance,
+    QueryResult,
+    RdfFile,
+    RdfFiles,
+    StagingCheck,
+    StoreError,
+    solutions,
+)
+
+# Above this many changed triples a reload lets the transaction compute the difference.
+DIFF_AS_DATA_LIMIT = 500_000
+TRIPLE_FORMATS = {RdfFormat.TURTLE, RdfFormat.N_TRIPLES, RdfFormat.RDF_XML, RdfFormat.N3,
+                  RdfFormat.JSON_LD}
+
+
+class EmbeddedStore:
+    """A ``GraphStore`` on a pyoxigraph ``Store``: ``path=None`` keeps it in memory.
+
+    >>> from pyoxigraph import NamedNode, Triple, Literal
+    >>> store = EmbeddedStore(None)
+    >>> s, p = NamedNode("http://example.org/s"), NamedNode("http://example.org/p")
+    >>> g = NamedNode("http://example.org/g")
+    >>> info = store.replace_graph(g, [Triple(s, p, Literal("một"))], Provenance("demo", "doc"))
+    >>> info.triples
+    1
+    >>> [str(row["o"]) for row in store.query("SELECT ?o { GRAPH ?g { ?s ?p ?o } }",
+    ...                                        bindings={"g": g})]  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    graph.store.StoreError: query failed: The SPARQL query does not contains variable ?g in ...
+    >>> [str(row["o"]) for row in store.query("SELECT ?g ?o { GRAPH ?g { ?s ?p ?o } }",
+    ...                                        bindings={"g": g})]
+    ['"một"']
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        if path is not None:
+            path.mkdir(parents=True, exist_ok=True)
+            try:
+                store = Store(str(path))
+            except OSError as error:
+                raise StoreError(f"cannot open the store at {path} (is another kg process, such "
+                                 f"as kg serve, using it?): {error}") from error
+        else:
+            store = Store()
+        self.path = path
+        self._open(store)
+
+    def _open(self, store: Any) -> None:
+        """Start on ``store``: a pyoxigraph ``Store`` or anything with the same API."""
+        self._store = store
+        self._lock = threading.RLock()
+        self._hidden: frozenset[NamedNode] = frozenset()
+        self._visible_cache: list[NamedNode] | None = None
+        self._graphs_cache: tuple[int, list[GraphInfo]] | None = None
+        self._recover()
+        self._changed_at: datetime | None = None
+        self._revision = self._read_revision()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        bindings: Bindings | None = None,
+        default_graph: list[GraphName] | None = None,
+        named_graphs: list[NamedNode] | None = None,
+    ) -> QueryResult:
+        hidden = self._hidden
+        visible = self.visible_graphs()
+        if default_graph is None and named_graphs is None and not hidden:
+            return self.raw_query(sparql, bindings, union=True)
+        if default_graph is None:
+            default_graph = [DefaultGraph(), *visible]
+        if named_graphs is None:
+            named_graphs = visible
+        return self.raw_query(
+            sparql, bindings,
+            default_graph=[g for g in default_graph if g not in hidden],
+            named_graphs=[g for g in named_graphs if g not in hidden],
+        )
+
+    def raw_query(
+        self,
+        sparql: str,
+        bindings: Bindings | None,
+        *,
+        union: bool = False,
+        default_graph: list[Any] | None = None,
+        named_graphs: list[Any] | None = None,
+    ) -> QueryResult:
+        """Run a query on exactly the dataset given, hidden graphs included."""
+        substitutions: dict[Variable, Any] | None = (
+            {Variable(k): v for k, v in bindings.items()} if bindings else None)
+        try:
+            result: QueryResult = self._store.query(
+                sparql, prefixes=PREFIXES, substitutions=substitutions,
+                use_default_graph_as_union=union, default_graph=default_graph,
+                named_graphs=named_graphs,
+            )
+        except SyntaxError as error:
+            raise StoreError(f"SPARQL syntax error: {error}") from error
+        except RuntimeError as error:
+            # pyoxigraph substitutes only variables that the SELECT projects.
+            raise StoreError(f"query failed: {error}") from error
+        return result
+
+    def visible_graphs(self) -> list[NamedNode]:
+        """The named graphs that queries see, sorted by IRI."""
+        cached = self._visible_cache
+        if cached is None:
+            cached = sorted(
+                (g for g in self._store.named_graphs()
+                 if isinstance(g, NamedNode) and g not in self._hidden
+                 and not g.value.startswith(STAGING_PREFIX)),
+                key=lambda g: g.value,
+            )
+            self._visible_cache = cached
+        return cached
+
+    def revision(self) -> int:
+        """A counter that grows with every committed change (the web layer's ETag)."""
+        return self._revision
+
+    def changed_at(self) -> datetime | None:
+        """When the last change was committed (the web layer's Last-Modified)."""
+        return self._changed_at
+
+    def stream_query(self, sparql: str, *, default_graph: list[GraphName] | None = None,
+                     named_graphs: list[NamedNode] | None = None
+                     ) -> QueryResult | Iterator[Triple]:
+        """Like ``query``; here already lazy: rows are computed as they are read."""
+        return self.query(sparql, default_graph=default_graph, named_graphs=named_graphs)
+
+    def graphs(self) -> list[GraphInfo]:
+        """Visible named graphs with their triple counts and provenance."""
+        cached = self._graphs_cache
+        if cached is not None and cached[0] == self._revision:
+            return cached[1]
+        provenance: dict[NamedNode, dict[str, Any]] = {}
+        # Only the short facts: a graph's provenance also holds its whole validation report.
+        listed = " ".join(str(p) for p in (KG.loader, DCT.source, DCT.modified, KG.tripleCount,
+                                            DCT.title))
+        for row in self._solutions(
+            f"SELECT ?g ?p ?o {{ VALUES ?p {{ {listed} }} "
+            f"GRAPH {META} {{ ?g a kg:SourceGraph ; ?p ?o }} }}",
+        ):
+            provenance.setdefault(row["g"], {})[row["p"].value] = row["o"].value
+        infos = []
+        for name in self.visible_graphs():
+            info = provenance.get(name, {})
+            loaded = info.get(DCT.modified.value)
+            # Loads store their count; a SPARQL update removes them all, so count live then.
+            stored = info.get(KG.tripleCount.value)
+            infos.append(GraphInfo(
+                name=name, triples=int(stored) if stored is not None else self._count(name),
+                loader=info.get(KG.loader.value), source=info.get(DCT.source.value),
+                title=info.get(DCT.title.value),
+                loaded_at=datetime.fromisoformat(loaded) if loaded else None,
+            ))
+        self._graphs_cache = (self._revision, infos)
+        return infos
+
+    def dump(self, out: BinaryIO) -> int:
+        """Write every visible quad as N-Quads; return how many."""
+        count = 0
+
+        def counted(quads: Iterable[Quad]) -> Iterator[Quad]:
+            nonlocal count
+            for quad in quads:
+                count += 1
+                yield quad
+
+        graphs: list[GraphName] = [DefaultGraph(), *self.visible_graphs()]
+        for graph in graphs:
+            serialize(counted(self._store.quads_for_pattern(None, None, None, graph)), out,
+                      RdfFormat.N_QUADS)
+        return count
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL update in one transaction, counted as a change."""
+        with self._lock:
+            # The newline ends a trailing comment in the caller's text before our operation.
+            stale_counts = f"DELETE WHERE {{ GRAPH {META} {{ ?g {KG.tripleCount} ?n }} }}"
+            # Store.update takes no prefix map, so declare the usual prefixes in the text.
+            try:
+                self._store.update(
+                    f"{prologue()}{sparql}\n;\n{stale_counts} ;\n{revision_ops(self._revision)}")
+            except SyntaxError as error:
+                raise StoreError(f"SPARQL syntax error: {error}") from error
+            self._changed()
+
+    def preview_update(self, sparql: str, graphs: list[NamedNode]
+                       ) -> dict[NamedNode, list[Triple]]:
+        """What ``graphs`` would hold after the update ``sparql``, computed on hidden copies;
+        the store does not change. The update must write no other graph."""
+        with self._lock:
+            copies = {g: NamedNode(f"{STAGING_PREFIX}{uuid.uuid4()}") for g in graphs}
+            self._hide(*copies.values())
+            try:
+                for graph, copy in copies.items():
+                    if not self._has_quads(graph):
+                        continue
+                    self._store.bulk_extend(
+                        Quad(q.subject, q.predicate, q.object, copy)
+                        for q in self._store.quads_for_pattern(None, None, None, graph))
+                repointed = repoint_iris(sparql, {g.value: c.value for g, c in copies.items()},
+                                         PREFIXES)
+                try:
+                    self._store.update(prologue() + repointed)
+                except SyntaxError as error:
+                    raise StoreError(f"SPARQL syntax error: {error}") from error
+                return {graph: [q.triple for q in
+                                self._store.quads_for_pattern(None, None, None, copy)]
+                        for graph, copy in copies.items()}
+            finally:
+                for copy in copies.values():
+                    self._store.remove_graph(copy)
+                self._unhide(*copies.values())
+
+    def replace_graph(
+        self,
+        graph: NamedNode,
+        data: GraphData,
+        provenance: Provenance,
+        *,
+        check: StagingCheck | None = None,
+    ) -> GraphInfo:
+        """Make ``graph`` hold exactly ``data``, atomically; on any error nothing changes."""
+        if graph == META or graph.value.startswith(STAGING_PREFIX):
+            raise StoreError(f"{graph.value} is reserved for the store itself")
+        with self._lock:
+            exists = self._has_quads(graph)
+            staged = NamedNode(f"{STAGING_PREFIX}{uuid.uuid4()}") if exists else graph
+            self._hide(staged)
+            try:
+                if not exists:
+                    self._mark_pending(graph)
+                self._bulk_load(staged, data)
+                staging = StagedGraph(self, staged, graph if exists else None)
+                facts = check(staging) if check is not None else None
+                triples = self._count(staged)
+                ops = [self._diff_ops(graph, staged)] if exists else [unmark_ops(graph)]
+                loaded_at = datetime.now(UTC).replace(microsecond=0)
+                ops.append(provenance_ops(graph, provenance, triples, loaded_at,
+                                                facts or []))
+                ops.append(revision_ops(self._revision))
+                self._store.update(" ;\n".join(op for op in ops if op))
+            except BaseException:
+                self._store.remove_graph(staged)
+                if not exists:
+                    self._store.update(unmark_ops(graph))
+                self._unhide(staged)
+                raise
+            self._unhide(staged)
+            if exists:
+                self._store.remove_graph(staged)
+            self._changed()
+            return GraphInfo(name=graph, triples=triples, loader=provenance.loader,
+                             source=provenance.source, title=provenance.title or None,
+                             loaded_at=loaded_at)
+
+    def drop_graph(self, graph: NamedNode) -> None:
+        """Remove a named graph and its provenance; a no-op when it does not exist."""
+        with self._lock:
+            if not self._has_quads(graph) and graph not in self.visible_graphs():
+                return
+            self._hide(graph)
+            try:
+                self._store.update(" ;\n".join(
+                    [forget_ops(graph), mark_ops(graph), revision_ops(self._revision)]))
+            except BaseException:
+                self._unhide(graph)
+                raise
+            self._store.remove_graph(graph)
+            self._store.update(unmark_ops(graph))
+            self._unhide(graph)
+            self._changed()
+
+    def restore(self, data: BinaryIO) -> int:
+        """Make the store hold exactly the N-Quads in ``data``; on any error nothing changes."""
+        with self._lock:
+            before = set(self.visible_graphs())
+            targets: dict[GraphName, NamedNode] = {}
+            count = 0
+
+            def staged_quads() -> Iterator[Quad]:
+                nonlocal count
+                for quad in parse(data, RdfFormat.N_QUADS):
+                    target = targets.get(quad.graph_name)
+                    if target is None:
+                        target = self._stage_for(quad.graph_name, before, targets)
+                    count += 1
+                    yield Quad(quad.subject, quad.predicate, quad.object, target)
+
+            try:
+                self._store.bulk_extend(staged_quads())
+                dropped = [g for g in before if g not in targets]
+                self._hide(*dropped)
+                ops = [unmark_ops(staged) if staged == name else swap_ops(name, staged)
+                       for name, staged in targets.items()]
+                if DefaultGraph() not in targets:
+                    ops.append("DROP SILENT DEFAULT")
+                ops += [mark_ops(g) for g in dropped]
+                ops.append(revision_ops(self._revision, after_restore=True))
+                self._store.update(" ;\n".join(ops))
+            except BaseException as error:
+                for name, staged in targets.items():
+                    self._store.remove_graph(staged)
+                    if staged == name:
+                        self._store.update(unmark_ops(staged))
+                self._unhide(*targets.values(), *before)
+                if isinstance(error, SyntaxError):
+                    raise StoreError(f"the dump is not valid N-Quads: {error}") from error
+                raise
+            for name, staged in targets.items():
+                if staged != name:
+                    self._store.remove_graph(staged)
+            for graph in dropped:
+                self._store.remove_graph(graph)
+                self._store.update(unmark_ops(graph))
+            self._unhide(*targets.values(), *dropped)
+            self._revision = self._read_revision()
+            self._changed(bump=False)
+            return count
+
+    def close(self) -> None:
+        """Flush to disk; the object must not be used afterwards."""
+        if self.path is not None:
+            self._store.flush()
+        del self._store
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def remove_staged(self, quads: Iterable[Quad]) -> None:
+        """Take quads out of a staged graph (which nobody else sees); for ``StagedGraph``."""
+        for quad in quads:
+            if not (isinstance(quad.graph_name, NamedNode) and quad.graph_name in self._hidden):
+                raise StoreError("only staged graphs can be edited in place")
+            self._store.remove(quad)
+
+    def _stage_for(
+        self, name: GraphName, before: set[NamedNode], targets: dict[GraphName, NamedNode]
+    ) -> NamedNode:
+        if isinstance(name, NamedNode) and name.value.startswith(STAGING_PREFIX):
+            raise StoreError(f"the dump names a reserved graph {name.value}")
+        fresh = isinstance(name, NamedNode) and name not in before and not self._has_quads(name)
+        if fresh and isinstance(name, NamedNode):
+            self._mark_pending(name)
+            staged = name
+        else:
+            staged = NamedNode(f"{STAGING_PREFIX}{uuid.uuid4()}")
+        self._hide(staged)
+        targets[name] = staged
+        return staged
+
+    def _bulk_load(self, staged: NamedNode, data: GraphData) -> None:
+        if isinstance(data, RdfFile):
+            data = RdfFiles((data,))
+        if isinstance(data, RdfFiles):
+            for file in data.files:
+                self._bulk_load_file(staged, file)
+            return
+        self._store.bulk_extend(
+            Quad(item.subject, item.predicate, item.object, staged) for item in data)
+
+    def _bulk_load_file(self, staged: NamedNode, file: RdfFile) -> None:
+        if file.format not in TRIPLE_FORMATS:
+            raise StoreError(f"{file.path}: {file.format.name} holds datasets; a source "
+                             "graph is loaded from a triple format")
+        try:
+            with file.path.open("rb") as raw:
+                source: Any = raw if file.progress is None else CountingReader(raw, file.progress)
+                self._store.bulk_load(input=source, format=file.format, base_iri=file.base_iri,
+                                      to_graph=staged)
+        except SyntaxError as error:
+            raise StoreError(f"{file.path.name}: {error}") from error
+        except OSError as error:
+            raise StoreError(f"{file.path}: cannot read: {error}") from error
+
+    def _has_quads(self, graph: NamedNode) -> bool:
+        found = self.raw_query(f"ASK {{ GRAPH {graph} {{ ?s ?p ?o }} }}", None,
+                               named_graphs=[graph])
+        return bool(found)
+
+    def _count(self, graph: NamedNode) -> int:
+        sparql = f"SELECT (COUNT(*) AS ?n) {{ GRAPH {graph} {{ ?s ?p ?o }} }}"
+        rows = solutions(self.raw_query(sparql, None, named_graphs=[graph]))
+        return int(next(iter(rows))["n"].value)
+
+    def _solutions(self, sparql: str, bindings: Bindings | None = None) -> QuerySolutions:
+        return solutions(
+            self.raw_query(sparql, bindings, named_graphs=[META, *self.visible_graphs()]))
+
+    def _hide(self, *graphs: NamedNode) -> None:
+        self._hidden = self._hidden | set(graphs)
+        self._visible_cache = None
+
+    def _unhide(self, *graphs: NamedNode) -> None:
+        self._hidden = self._hidden - set(graphs)
+        self._visible_cache = None
+
+    def _changed(self, *, bump: bool = True) -> None:
+        if bump:
+            self._revision += 1
+            self._changed_at = datetime.now(UTC)
+        self._visible_cache = None
+        self._graphs_cache = None
+
+    def _mark_pending(self, graph: NamedNode) -> None:
+        self._store.update(mark_ops(graph))
+
+    def _diff_ops(self, target: NamedNode, staged: NamedNode) -> str:
+        """The update that turns ``target`` into ``staged``.
+
+        A reload usually changes little: the differences are read first (streamed, outside
+        the transaction) and written as DELETE DATA / INSERT DATA, which is cheap. Only when
+        they are many, or involve blank nodes (which DATA operations cannot name), does the
+        transaction compute the difference itself, which holds it all in memory.
+        """
+        changes: dict[str, list[str]] = {"DELETE": [], "INSERT": []}
+        pairs = (("DELETE", target, staged), ("INSERT", staged, target))
+        for verb, source, other in pairs:
+            rows = solutions(self.raw_query(
+                f"SELECT ?s ?p ?o WHERE {{ GRAPH {source} {{ ?s ?p ?o }} "
+                f"FILTER NOT EXISTS {{ GRAPH {other} {{ ?s ?p ?o }} }} }}", None,
+                named_graphs=[source, other]))
+            for row in rows:
+                terms = (row["s"], row["p"], row["o"])
+                if any(isinstance(t, BlankNode) for t in terms) or \
+                        len(changes["DELETE"]) + len(changes["INSERT"]) >= DIFF_AS_DATA_LIMIT:
+                    return swap_ops(target, staged)
+                changes[verb].append(" ".join(str(t) for t in terms))
+        return " ;\n".join(f"{verb} DATA {{ GRAPH {target} {{ {' . '.join(lines)} }} }}"
+                            for verb, lines in changes.items() if lines)
+
+    def _read_revision(self) -> int:
+        rows = solutions(self.raw_query(
+            f"SELECT ?r ?m {{ GRAPH {META} {{ OPTIONAL {{ {META} kg:revision ?r }} "
+            f"OPTIONAL {{ {META} dct:modified ?m }} }} }}", None, named_graphs=[META]))
+        revision, stamp = 0, None
+        for row in rows:
+            if row["r"] is not None:
+                revision = max(revision, int(row["r"].value))
+            if row["m"] is not None:
+                stamp = row["m"].value
+        self._changed_at = _parse_stamp(stamp)
+        return revision
+
+    def _recover(self) -> None:
+        """Finish what a crash interrupted: drop staging graphs and half-loaded graphs."""
+        rows = solutions(self.raw_query(
+            f"SELECT ?g {{ GRAPH {META} {{ ?g kg:pendingRemoval true }} }}",
+            None, named_graphs=[META]))
+        pending = [row["g"] for row in rows]
+        leftovers = [g for g in self._store.named_graphs()
+                     if isinstance(g, NamedNode) and g.value.startswith(STAGING_PREFIX)]
+        for graph in [*pending, *leftovers]:
+            self._store.remove_graph(graph)
+        for graph in pending:
+            self._store.update(unmark_ops(graph))
+
+
+def _parse_stamp(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        stamp = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+

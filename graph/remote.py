@@ -1,0 +1,384 @@
+"""A store behind a SPARQL 1.1 server (``oxigraph serve``, Fuseki, ...), spoken to over HTTP.
+
+``HttpStore`` offers the part of pyoxigraph's ``Store`` API that the staging logic of
+``EmbeddedStore`` uses (query, update, bulk load into a graph, graph listing and removal), built
+on the SPARQL 1.1 Protocol and the Graph Store Protocol. ``RemoteStore`` is that logic on an
+``HttpStore``: loads are staged in a hidden graph, validated, and committed by one update, as
+in the embedded store. Answers are parsed by pyoxigraph, so callers get the same term types.
+
+Why a served store at all: pyoxigraph cannot cancel a query (FACTS.md), ``oxigraph serve
+--timeout-s`` can. ``kg serve`` therefore runs the engine as a child process on the same
+on-disk store and talks to it here.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import threading
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Any, BinaryIO
+from urllib.parse import urlencode, urlsplit
+
+from pyoxigraph import (
+    DefaultGraph,
+    NamedNode,
+    Quad,
+    QueryResultsFormat,
+    RdfFormat,
+    Store,
+    Triple,
+    parse,
+    parse_query_results,
+)
+
+from graph.embedded import EmbeddedStore
+from graph.namespaces import prologue
+from graph.store import GraphName, QueryResult, StoreError
+
+RESULTS_JSON = "application/sparql-results+json"
+N_TRIPLES = "application/n-triples"
+CHUNK = 1 << 16
+RETRIES = 50
+
+
+class QueryTimeoutError(StoreError):
+    """The server stopped a query that ran longer than its time limit."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a SPARQL server takes queries, updates and Graph Store requests.
+
+    >>> Endpoint.oxigraph("http://127.0.0.1:7878/").query_url
+    'http://127.0.0.1:7878/query'
+    >>> Endpoint.fuseki("http://localhost:3030", "kg").store_url
+    'http://localhost:3030/kg/data'
+    """
+
+    query_url: str
+    update_url: str
+    store_url: str
+    # The query parameter that makes the default graph the union of all graphs, if any.
+    union_parameter: str | None = None
+
+    @classmethod
+    def oxigraph(cls, base: str) -> Endpoint:
+        base = base.rstrip("/")
+        return cls(f"{base}/query", f"{base}/update", f"{base}/store", "union-default-graph")
+
+    @classmethod
+    def fuseki(cls, base: str, dataset: str) -> Endpoint:
+        base = f"{base.rstrip('/')}/{dataset}"
+        return cls(f"{base}/sparql", f"{base}/update", f"{base}/data")
+
+
+class _Connections(threading.local):
+    """One keep-alive connection per thread and host."""
+
+    def __init__(self) -> None:
+        self.open: dict[str, http.client.HTTPConnection] = {}
+
+
+class HttpStore:
+    """pyoxigraph's ``Store`` API, as much of it as the staging store needs, over HTTP."""
+
+    def __init__(self, endpoint: Endpoint, *, timeout: float = 600.0) -> None:
+        self.endpoint = endpoint
+        self._timeout = timeout
+        self._connections = _Connections()
+
+    # -- the HTTP exchange -------------------------------------------------------------------
+
+    def _request(self, method: str, url: str, params: Iterable[tuple[str, str]] = (),
+                 body: bytes | Iterable[bytes] | None = None,
+                 headers: Mapping[str, str] | None = None) -> http.client.HTTPResponse:
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc}"
+        target = parts.path + ("?" + urlencode(list(params)) if params else "")
+        chunked = body is not None and not isinstance(body, bytes)
+        for attempt in range(1, RETRIES + 1):
+            connection = self._connections.open.get(key)
+            if connection is None:
+                connection = self._connect(url)
+                self._connections.open[key] = connection
+            try:
+                connection.request(method, target, body=body, headers=dict(headers or {}),
+                                   encode_chunked=chunked)
+                return connection.getresponse()
+            except (ConnectionError, http.client.HTTPException, OSError) as error:
+                connection.close()
+                del self._connections.open[key]
+                # A kept-alive connection may have been closed by the server, or the server
+                # is restarting: retry for a few seconds, but never a streamed body, which
+                # cannot be sent twice.
+                if attempt == RETRIES or chunked:
+                    raise StoreError(f"cannot reach the SPARQL server at {key}: {error}"
+                                     ) from error
+                if attempt > 1:
+                    time.sleep(0.1)
+        raise AssertionError("unreachable")
+
+    def _connect(self, url: str) -> http.client.HTTPConnection:
+        parts = urlsplit(url)
+        kind = (http.client.HTTPSConnection if parts.scheme == "https"
+                else http.client.HTTPConnection)
+        return kind(parts.netloc, timeout=self._timeout)
+
+    def _drop_connection(self, url: str) -> None:
+        parts = urlsplit(url)
+        connection = self._connections.open.pop(f"{parts.scheme}://{parts.netloc}", None)
+        if connection is not None:
+            connection.close()
+
+    def _check(self, response: http.client.HTTPResponse, what: str) -> None:
+        if response.status < 300:
+            return
+        message = response.read().decode("utf-8", "replace").strip()
+        if response.status == 400:
+            raise SyntaxError(message)
+        raise StoreError(f"{what} failed: HTTP {response.status}: {message}")
+
+    # -- pyoxigraph's Store API --------------------------------------------------------------
+
+    def query(self, sparql: str, *, prefixes: Mapping[str, str] | None = None,
+              substitutions: Mapping[Any, Any] | None = None,
+              use_default_graph_as_union: bool = False,
+              default_graph: list[Any] | None = None,
+              named_graphs: list[Any] | None = None) -> QueryResult:
+        text = prologue(prefixes or {}) + sparql
+        if substitutions:
+            # As rdflib's SPARQLStore does: a trailing VALUES block, terms written by
+            # pyoxigraph (str(term) is N-Triples). Bound variables must be projected.
+            names = " ".join(str(v) for v in substitutions)
+            values = " ".join(str(t) for t in substitutions.values())
+            text += f"\nVALUES ({names}) {{ ({values}) }}"
+        params = self._dataset(use_default_graph_as_union, default_graph, named_graphs)
+        response = self._request(
+            "POST", self.endpoint.query_url, params, text.encode("utf-8"),
+            {"Content-Type": "application/sparql-query; charset=utf-8",
+             "Accept": f"{RESULTS_JSON}, {N_TRIPLES};q=0.9"})
+        self._check(response, "query")
+        media = (response.getheader("Content-Type") or "").split(";")[0].strip()
+        # Read whole, so that a query the server stops half-way fails here and not in the
+        # middle of the caller's loop. The web endpoint streams through ``stream`` instead.
+        try:
+            data = response.read()
+            if media == N_TRIPLES:
+                # A QueryTriples only comes out of a query: go through a small in-memory store.
+                scratch = Store()
+                scratch.extend(Quad(t.subject, t.predicate, t.object, DefaultGraph())
+                               for t in parse(data, RdfFormat.N_TRIPLES))
+                return scratch.query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+            # A stopped query leaves a body that does not close its JSON object.
+            if not data.rstrip().endswith(b"}"):
+                raise SyntaxError("the answer ends before its JSON document does")
+            return parse_query_results(data, QueryResultsFormat.JSON)
+        except (http.client.IncompleteRead, SyntaxError) as error:
+            self._drop_connection(self.endpoint.query_url)
+            raise QueryTimeoutError("the query was stopped by the server, most likely because "
+                                    "it ran longer than the time limit") from error
+
+    def stream(self, sparql: str, *, default_graph: list[Any] | None = None,
+               named_graphs: list[Any] | None = None, union: bool = False
+               ) -> QueryResult | Iterator[Triple]:
+        """A query answered as it comes, on a connection of its own (closed at the end)."""
+        params = self._dataset(union, default_graph, named_graphs)
+        parts = urlsplit(self.endpoint.query_url)
+        connection = self._connect(self.endpoint.query_url)
+        try:
+            connection.request("POST", parts.path + "?" + urlencode(params) if params
+                               else parts.path, body=sparql.encode("utf-8"),
+                               headers={"Content-Type": "application/sparql-query; charset=utf-8",
+                                        "Accept": f"{RESULTS_JSON}, {N_TRIPLES};q=0.9"})
+            response = connection.getresponse()
+            self._check(response, "query")
+        except BaseException:
+            connection.close()
+            raise
+        media = (response.getheader("Content-Type") or "").split(";")[0].strip()
+        if media == N_TRIPLES:
+            body: Any = _Guarded(response)
+            return _closing(parse(body, RdfFormat.N_TRIPLES), connection)
+        guarded: Any = _Guarded(response, connection)
+        return parse_query_results(guarded, QueryResultsFormat.JSON)
+
+    def _dataset(self, union: bool, default_graph: list[Any] | None,
+                 named_graphs: list[Any] | None) -> list[tuple[str, str]]:
+        params: list[tuple[str, str]] = []
+        if union:
+            if self.endpoint.union_parameter is None:
+                raise StoreError("this server cannot query the union of its graphs")
+            params.append((self.endpoint.union_parameter, ""))
+        params += [("default-graph-uri", g.value) for g in default_graph or []
+                   if isinstance(g, NamedNode)]
+        params += [("named-graph-uri", g.value) for g in named_graphs or []]
+        if default_graph is not None and not any(isinstance(g, NamedNode) for g in default_graph):
+            params.append(("default-graph-uri", "urn:kg:nothing"))
+        return params
+
+    def update(self, sparql: str) -> None:
+        response = self._request("POST", self.endpoint.update_url, (), sparql.encode("utf-8"),
+                                 {"Content-Type": "application/sparql-update; charset=utf-8"})
+        self._check(response, "update")
+        response.read()
+
+    def named_graphs(self) -> Iterator[NamedNode]:
+        result = self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
+        for row in result:  # type: ignore[union-attr]
+            graph = row["g"]
+            if isinstance(graph, NamedNode):
+                yield graph
+
+    def quads_for_pattern(self, subject: None, predicate: None, object: None,
+                          graph: NamedNode | DefaultGraph) -> Iterator[Quad]:
+        """Every quad of one graph (the only pattern the staging store asks for)."""
+        params = [("default", "")] if isinstance(graph, DefaultGraph) else [("graph", graph.value)]
+        response = self._request("GET", self.endpoint.store_url, params,
+                                 headers={"Accept": N_TRIPLES})
+        if response.status == 404:
+            response.read()
+            return
+        self._check(response, "reading a graph")
+        for triple in parse(response.read(), RdfFormat.N_TRIPLES):
+            yield Quad(triple.subject, triple.predicate, triple.object, graph)
+
+    def bulk_extend(self, quads: Iterable[Quad]) -> None:
+        """Add quads, each run of one graph's quads through one streamed Graph Store POST."""
+        for graph, run in groupby(quads, key=lambda quad: quad.graph_name):
+            self._post_triples(graph, (quad.triple for quad in run))
+
+    def bulk_load(self, *, input: BinaryIO, format: RdfFormat,
+                  base_iri: str | None = None, to_graph: NamedNode) -> None:
+        """Parse here (so syntax errors name the line and relative IRIs resolve) and stream
+        the triples to the server."""
+        self._post_triples(to_graph, parse(input, format, base_iri=base_iri))
+
+    def remove_graph(self, graph: NamedNode) -> None:
+        self.update(f"DROP SILENT GRAPH {graph}")
+
+    def remove(self, quad: Quad) -> None:
+        self.update(f"DELETE DATA {{ GRAPH {quad.graph_name} {{ {quad.triple} }} }}")
+
+    def flush(self) -> None:
+        """The server owns durability."""
+
+    def close(self) -> None:
+        for connection in self._connections.open.values():
+            connection.close()
+        self._connections.open.clear()
+
+    def _post_triples(self, graph: NamedNode | DefaultGraph, triples: Iterable[Triple]) -> None:
+        params = [("default", "")] if isinstance(graph, DefaultGraph) else [("graph", graph.value)]
+        failure: list[BaseException] = []
+
+        def body() -> Iterator[bytes]:
+            buffer = io.BytesIO()
+            try:
+                for triple in triples:
+                    buffer.write(f"{triple} .\n".encode())
+                    if buffer.tell() >= CHUNK:
+                        yield buffer.getvalue()
+                        buffer = io.BytesIO()
+            except BaseException as error:
+                # Stop the upload here; the caller sees this error, not a broken pipe.
+                failure.append(error)
+                return
+            if buffer.tell():
+                yield buffer.getvalue()
+
+        try:
+            response = self._request("POST", self.endpoint.store_url, params, body(),
+                                     {"Content-Type": N_TRIPLES})
+        except StoreError:
+            if failure:
+                raise failure[0] from None
+            raise
+        if failure:
+            response.read()
+            self._drop_connection(self.endpoint.store_url)
+            raise failure[0]
+        self._check(response, "loading a graph")
+        response.read()
+
+
+class _Guarded(io.RawIOBase):
+    """A response body that turns a connection cut mid-stream into a timeout error and
+    closes its own connection, if it has one, at the end."""
+
+    def __init__(self, response: http.client.HTTPResponse,
+                 connection: http.client.HTTPConnection | None = None) -> None:
+        self._response = response
+        self._connection = connection
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            count = self._response.readinto(buffer)
+        except (http.client.IncompleteRead, OSError) as error:
+            self.close()
+            raise QueryTimeoutError("the server stopped the query, most likely because it ran "
+                                    "longer than the time limit") from error
+        if count == 0:
+            self.close()
+        return count
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+        super().close()
+
+
+def _closing(triples: Iterator[Triple], connection: http.client.HTTPConnection
+             ) -> Iterator[Triple]:
+    try:
+        yield from triples
+    except SyntaxError as error:
+        raise QueryTimeoutError("the server stopped the query, most likely because it ran "
+                                "longer than the time limit") from error
+    finally:
+        connection.close()
+
+
+class RemoteStore(EmbeddedStore):
+    """The ``GraphStore`` on a SPARQL 1.1 server: the same staging and commit as the embedded
+    store, each step a request. Another process may write to the server too, so the change
+    counter is read from the server on every ``revision()``.
+    """
+
+    def __init__(self, endpoint: Endpoint, *, timeout: float = 600.0) -> None:
+        self.path = None
+        self.endpoint = endpoint
+        self._open(HttpStore(endpoint, timeout=timeout))
+
+    def stream_query(self, sparql: str, *, default_graph: list[GraphName] | None = None,
+                     named_graphs: list[NamedNode] | None = None
+                     ) -> QueryResult | Iterator[Triple]:
+        hidden = self._hidden
+        visible = self.visible_graphs()
+        text = prologue() + sparql
+        store: HttpStore = self._store
+        try:
+            if default_graph is None and named_graphs is None and not hidden:
+                return store.stream(text, union=True)
+            return store.stream(
+                text,
+                default_graph=[g for g in (default_graph or visible) if g not in hidden],
+                named_graphs=[g for g in (named_graphs or visible) if g not in hidden])
+        except SyntaxError as error:
+            raise StoreError(f"SPARQL syntax error: {error}") from error
+
+    def revision(self) -> int:
+        current = self._read_revision()
+        if current != self._revision:
+            self._revision = current
+            self._changed(bump=False)
+        return current
+
+    def close(self) -> None:
+        self._store.close()

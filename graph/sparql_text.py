@@ -1,0 +1,116 @@
+"""A small SPARQL lexer: what a request asks of the network, and graph names to re-point.
+
+Only tokens matter here (comments, strings, IRIs, prefixed names, keywords), so the text of a
+string literal or a comment can never be mistaken for a keyword or an IRI.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+_TOKEN = re.compile(r"""
+    (?P<comment>\#[^\n]*)
+  | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
+               |'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*")
+  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+  | (?P<var>[?$][A-Za-z0-9_\u00C0-\uFFFF]+)
+  | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*)?:
+               (?:[\w\-\u00C0-\uFFFF:%]|\\.)*(?:[\w.\-\u00C0-\uFFFF:%]|\\.)*)
+  | (?P<word>[A-Za-z_]\w*)
+  | (?P<space>\s+)
+  | (?P<other>.)
+""", re.VERBOSE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+
+
+def tokens(text: str) -> list[Token]:
+    """The tokens of ``text``, whitespace and comments dropped.
+
+    >>> [t.text for t in tokens('SELECT * { ?s <p> "SERVICE" } # LOAD')]
+    ['SELECT', '*', '{', '?s', '<p>', '"SERVICE"', '}']
+    """
+    found = []
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "other"
+        if kind not in ("space", "comment"):
+            found.append(Token(kind, match.group()))
+    return found
+
+
+def remote_targets(text: str) -> list[str | None]:
+    """The hosts' IRIs a query or update would reach out to: every ``SERVICE`` and ``LOAD``
+    target (None when it is a variable, known only at run time).
+
+    >>> remote_targets('SELECT * { SERVICE SILENT <http://x.org/sparql> { ?s ?p ?o } }')
+    ['http://x.org/sparql']
+    >>> remote_targets('SELECT * { ?s ?p "SERVICE <http://x.org/>" }')
+    []
+    """
+    found: list[str | None] = []
+    listed = tokens(text)
+    for i, token in enumerate(listed):
+        if token.kind == "word" and token.text.upper() in ("SERVICE", "LOAD"):
+            j = i + 1
+            if j < len(listed) and listed[j].text.upper() == "SILENT":
+                j += 1
+            target = listed[j] if j < len(listed) else None
+            if target is not None and target.kind == "iri":
+                found.append(target.text[1:-1])
+            else:
+                found.append(None)
+    return found
+
+
+def declared_prefixes(text: str) -> tuple[dict[str, str], str | None]:
+    """The PREFIX declarations and the BASE of a query or update."""
+    listed = tokens(text)
+    prefixes: dict[str, str] = {}
+    base = None
+    for i, token in enumerate(listed[:-1]):
+        word = token.text.upper()
+        if word == "BASE" and listed[i + 1].kind == "iri":
+            base = listed[i + 1].text[1:-1]
+        elif word == "PREFIX" and i + 2 < len(listed) and listed[i + 2].kind == "iri":
+            prefixes[listed[i + 1].text.rstrip(":")] = listed[i + 2].text[1:-1]
+    return prefixes, base
+
+
+def repoint_iris(text: str, mapping: Mapping[str, str], default_prefixes: Mapping[str, str]
+                 ) -> str:
+    """``text`` with every IRI in ``mapping`` (written in full, relative or as a prefixed
+    name) replaced by its new IRI, written in full; nothing else changes.
+
+    >>> repoint_iris("PREFIX g: <urn:g:> INSERT DATA { GRAPH g:a { <s> <p> 'g:a' } }",
+    ...              {"urn:g:a": "urn:staged"}, {})
+    "PREFIX g: <urn:g:> INSERT DATA { GRAPH <urn:staged> { <s> <p> 'g:a' } }"
+    """
+    declared, base = declared_prefixes(text)
+    prefixes = {**default_prefixes, **declared}
+    out = []
+    position = 0
+    previous = ""
+    for match in _TOKEN.finditer(text):
+        kind, value = match.lastgroup, match.group()
+        iri = None
+        if kind == "iri":
+            iri = urljoin(base, value[1:-1]) if base else value[1:-1]
+        elif kind == "pname" and previous.upper() != "PREFIX":
+            name, _, local = value.partition(":")
+            if name in prefixes:
+                iri = prefixes[name] + local
+        if iri is not None and iri in mapping and previous.upper() != "PREFIX":
+            out.append(text[position:match.start()])
+            out.append(f"<{mapping[iri]}>")
+            position = match.end()
+        if kind not in ("space", "comment"):
+            previous = value
+    out.append(text[position:])
+    return "".join(out)

@@ -1,0 +1,91 @@
+"""A graph being loaded, as the checks on it see it, and a file reader that reports progress."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from pyoxigraph import NamedNode, Quad, QueryTriples, Triple
+
+from graph.namespaces import DCAT, ORG, SKOS
+from graph.store import Bindings, QueryResult, solutions
+
+if TYPE_CHECKING:
+    from graph.embedded import EmbeddedStore
+
+# Links that list a record as a member: taken out with the record when it is quarantined.
+MEMBERSHIP = (DCAT.dataset, DCAT.distribution, DCAT.service, DCAT.catalog,
+              ORG.hasSubOrganization, ORG.hasMember, SKOS.hasTopConcept, SKOS.narrower)
+
+
+class CountingReader(io.RawIOBase):
+    """A binary file that reports how far it has been read."""
+
+    def __init__(self, raw: BinaryIO, report: Callable[[int], None]) -> None:
+        self._raw, self._report, self._done = raw, report, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = self._raw.readinto(buffer)  # type: ignore[attr-defined]
+        self._done += count or 0
+        self._report(self._done)
+        return int(count or 0)
+
+
+class StagedGraph:
+    """A graph under load, seen together with every visible graph but the one it replaces."""
+
+    def __init__(self, store: EmbeddedStore, name: NamedNode, replaces: NamedNode | None
+                 ) -> None:
+        self._store = store
+        self.name = name
+        self._replaces = replaces
+
+    def changed_subjects(self, limit: int) -> list[str] | None:
+        """The records (N-Triples) whose triples differ from the graph being replaced, and
+        those that link to them; None for a new graph or when there are more than ``limit``."""
+        if self._replaces is None:
+            return None
+        old, new = self._replaces, self.name
+        rows = solutions(self._store.raw_query(
+            f"SELECT DISTINCT ?s WHERE {{ {{ GRAPH {new} {{ ?s ?p ?o }} FILTER NOT EXISTS "
+            f"{{ GRAPH {old} {{ ?s ?p ?o }} }} }} UNION {{ GRAPH {old} {{ ?s ?p ?o }} "
+            f"FILTER NOT EXISTS {{ GRAPH {new} {{ ?s ?p ?o }} }} }} }} LIMIT {limit + 1}",
+            None, named_graphs=[old, new]))
+        changed = [str(row["s"]) for row in rows]
+        if len(changed) > limit:
+            return None
+        if not changed:
+            return []
+        linking = solutions(self._store.raw_query(
+            f"SELECT DISTINCT ?s WHERE {{ VALUES ?o {{ {' '.join(changed)} }} "
+            f"GRAPH {new} {{ ?s ?p ?o }} }}", None, named_graphs=[new]))
+        return sorted(set(changed) | {str(row["s"]) for row in linking})
+
+    def query(self, sparql: str, *, bindings: Bindings | None = None) -> QueryResult:
+        # The union of every graph, this one included: an explicit list of graphs would cost
+        # a lookup per graph on every pattern. Validation reads a record's own triples from
+        # this graph by name, so the version being replaced does not get in the way.
+        return self._store.raw_query(sparql, bindings, union=True)
+
+    def extract(self, subjects: list[str]) -> list[Triple]:
+        """Take the triples of these subjects (N-Triples IRIs) out, and the links that list
+        them as members (a catalogue's datasets, a dataset's distributions)."""
+        if not subjects:
+            return []
+        values = " ".join(subjects)
+        members = " ".join(str(p) for p in MEMBERSHIP)
+        found = self._store.raw_query(
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?r {{ {values} }} GRAPH {self.name} "
+            f"{{ {{ ?r ?p ?o BIND(?r AS ?s) }} UNION {{ VALUES ?p {{ {members} }} ?s ?p ?r "
+            f"BIND(?r AS ?o) }} }} }}",
+            None, named_graphs=[self.name])
+        if not isinstance(found, QueryTriples):
+            raise TypeError("CONSTRUCT must give triples")
+        triples = list(found)
+        self._store.remove_staged(
+            Quad(t.subject, t.predicate, t.object, self.name) for t in triples)
+        return triples

@@ -1,0 +1,181 @@
+"""The one store interface that all other code uses, and ``open_store`` to get one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from pyoxigraph import (
+    BlankNode,
+    DefaultGraph,
+    Literal,
+    NamedNode,
+    Quad,
+    QueryBoolean,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    Triple,
+)
+
+Term = NamedNode | BlankNode | Literal
+Bindings = Mapping[str, Term]
+QueryResult = QuerySolutions | QueryBoolean | QueryTriples
+GraphName = NamedNode | DefaultGraph
+
+
+class StoreError(Exception):
+    """A store operation failed; the store is unchanged."""
+
+
+@dataclass(frozen=True)
+class RdfFile:
+    """An RDF file handed to the store as it is, so the store can use its bulk fast path.
+
+    ``progress``, when given, is called with the number of bytes read so far.
+    """
+
+    path: Path
+    format: RdfFormat
+    base_iri: str | None = None
+    progress: Callable[[int], None] | None = None
+
+
+@dataclass(frozen=True)
+class RdfFiles:
+    """Several RDF files that together make one source graph."""
+
+    files: tuple[RdfFile, ...]
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where the content of a named graph came from."""
+
+    loader: str
+    source: str
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class GraphInfo:
+    """A named graph as listed by ``GraphStore.graphs``."""
+
+    name: NamedNode
+    triples: int
+    loader: str | None = None
+    source: str | None = None
+    title: str | None = None
+    loaded_at: datetime | None = None
+
+
+class Staging(Protocol):
+    """A graph being loaded: queryable together with the visible graphs, invisible to others."""
+
+    name: NamedNode
+
+    def query(self, sparql: str, *, bindings: Bindings | None = None) -> QueryResult: ...
+
+    def extract(self, subjects: list[str]) -> list[Triple]:
+        """Remove these records (N-Triples IRIs) and the links to them; return what went."""
+        ...
+
+    def changed_subjects(self, limit: int) -> list[str] | None:
+        """Records that differ from the graph being replaced (None: validate everything)."""
+        ...
+
+
+GraphData = Iterable[Quad | Triple] | RdfFile | RdfFiles
+# A check on a staged graph raises to refuse it; it may return facts (predicate, object) to
+# record in the graph's provenance in the same transaction as the data.
+ProvenanceFacts = list[tuple[NamedNode, Term]]
+StagingCheck = Callable[[Staging], ProvenanceFacts | None]
+
+
+class GraphStore(Protocol):
+    """Everything the rest of the code may ask of a triple store.
+
+    The default graph of a query is the union of the visible named graphs. Graphs being
+    loaded are invisible until ``replace_graph`` commits them.
+    """
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        bindings: Bindings | None = None,
+        default_graph: list[GraphName] | None = None,
+        named_graphs: list[NamedNode] | None = None,
+    ) -> QueryResult: ...
+
+    def update(self, sparql: str) -> None: ...
+
+    def replace_graph(
+        self,
+        graph: NamedNode,
+        data: GraphData,
+        provenance: Provenance,
+        *,
+        check: StagingCheck | None = None,
+    ) -> GraphInfo: ...
+
+    def drop_graph(self, graph: NamedNode) -> None: ...
+
+    def preview_update(self, sparql: str, graphs: list[NamedNode]
+                       ) -> dict[NamedNode, list[Triple]]:
+        """What ``graphs`` would hold after the update, computed without changing the store."""
+        ...
+
+    def graphs(self) -> list[GraphInfo]: ...
+
+    def revision(self) -> int: ...
+
+    def changed_at(self) -> datetime | None: ...
+
+    def stream_query(
+        self,
+        sparql: str,
+        *,
+        default_graph: list[GraphName] | None = None,
+        named_graphs: list[NamedNode] | None = None,
+    ) -> QueryResult | Iterator[Triple]:
+        """A query whose answer is read as it comes (SELECT/ASK results or triples)."""
+        ...
+
+    def dump(self, out: BinaryIO) -> int: ...
+
+    def restore(self, data: BinaryIO) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def solutions(result: QueryResult) -> QuerySolutions:
+    """The rows of a SELECT result; anything else is a programming error."""
+    if not isinstance(result, QuerySolutions):
+        raise TypeError(f"expected SELECT results, got {type(result).__name__}")
+    return result
+
+
+DEFAULT_STORE = "data/store"
+
+
+def open_store(location: str | Path) -> GraphStore:
+    """'memory' gives an in-memory store, an http(s) URL the ``oxigraph serve`` (or any server
+    with the same routes) there, anything else an on-disk path.
+
+    >>> store = open_store("memory")
+    >>> store.graphs()
+    []
+    """
+    from graph.embedded import EmbeddedStore
+
+    if str(location) == "memory":
+        return EmbeddedStore(None)
+    if str(location).startswith(("http://", "https://")):
+        from graph.remote import Endpoint, RemoteStore
+
+        return RemoteStore(Endpoint.oxigraph(str(location)))
+    return EmbeddedStore(Path(location))

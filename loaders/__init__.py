@@ -1,0 +1,1 @@
+"""Sources in: readers that turn real sources into quads, and the one ingest pipeline."""

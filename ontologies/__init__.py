@@ -1,0 +1,1 @@
+"""Data only: the Turtle files of the application profile, read through graph.resources."""

@@ -1,0 +1,1 @@
+"""Data only: the SHACL shapes, read through graph.resources."""

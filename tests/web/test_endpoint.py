@@ -1,0 +1,89 @@
+"""The first web entry over real HTTP: `kg serve` (waitress) queried with SPARQLWrapper."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import pytest
+import rdflib
+from SPARQLWrapper import JSON, POST, TURTLE, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
+
+
+def client(server: str) -> SPARQLWrapper:
+    return SPARQLWrapper(f"{server}/sparql")
+
+
+def test_select_json_over_get(server: str) -> None:
+    sparql = client(server)
+    sparql.setQuery('SELECT ?label WHERE { ?u skos:notation "24" ; skos:prefLabel ?label '
+                    'FILTER(LANG(?label) = "vi") } ORDER BY ?label')
+    sparql.setReturnFormat(JSON)
+    result = sparql.query().convert()
+    # Code 24 was Bắc Giang before 1 July 2025 and is Bắc Ninh since: two units.
+    assert [b["label"]["value"] for b in result["results"]["bindings"]] == [
+        "Tỉnh Bắc Giang", "Tỉnh Bắc Ninh"]
+
+
+def test_select_over_post_with_vietnamese_and_reserved_characters(server: str) -> None:
+    sparql = client(server)
+    sparql.setMethod(POST)
+    sparql.setQuery('SELECT ?u WHERE { ?u skos:altLabel "Đồng Tháp"@vi } # 100% + & =')
+    sparql.setReturnFormat(JSON)
+    bindings = sparql.query().convert()["results"]["bindings"]
+    assert sorted(b["u"]["value"].split("/id/unit/")[1] for b in bindings) == [
+        "2025/province/82", "pre-2025/province/87"]
+
+
+def test_ask_and_construct(server: str) -> None:
+    sparql = client(server)
+    sparql.setQuery("ASK { ?d a dcat:Dataset }")
+    sparql.setReturnFormat(JSON)
+    assert sparql.query().convert()["boolean"] is True
+    sparql.setQuery("CONSTRUCT { ?o skos:prefLabel ?l } WHERE { ?o a org:FormalOrganization ; "
+                    "skos:prefLabel ?l }")
+    sparql.setReturnFormat(TURTLE)
+    graph = rdflib.Graph().parse(data=sparql.query().convert(), format="turtle")
+    assert len(set(graph.subjects())) == 44
+
+
+def test_syntax_error_is_a_400_with_the_message(server: str) -> None:
+    sparql = client(server)
+    sparql.setQuery("SELECT WHERE {")
+    with pytest.raises(QueryBadFormed):
+        sparql.query()
+
+
+def test_content_types_and_negotiation(server: str) -> None:
+    query = urllib.parse.quote("SELECT * { ?s ?p ?o } LIMIT 1")
+    request = urllib.request.Request(f"{server}/sparql?query={query}",
+                                     headers={"Accept": "text/csv"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    request = urllib.request.Request(f"{server}/sparql?query={query}",
+                                     headers={"Accept": "image/png"})
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request, timeout=10)
+    assert raised.value.code == 406
+
+
+def test_home_page_shows_counts(server: str) -> None:
+    with urllib.request.urlopen(f"{server}/?lang=en", timeout=10) as response:
+        page = response.read().decode("utf-8")
+    assert 'id="count-datasets">300<' in page
+    assert 'id="count-organisations">44<' in page
+    assert "Administrative units" in page
+    with urllib.request.urlopen(f"{server}/", timeout=10) as response:
+        assert "Tập dữ liệu" in response.read().decode("utf-8")
+
+
+def test_quality_page_over_http(server: str) -> None:
+    with urllib.request.urlopen(f"{server}/quality?lang=en", timeout=10) as response:
+        page = response.read().decode("utf-8")
+    assert "Metadata quality" in page
+    assert "VUSTA open data catalogue (demo)" in page
+    assert "Vietnam Union of Science and Technology Associations" in page
+    with urllib.request.urlopen(f"{server}/reports?lang=en", timeout=10) as response:
+        assert "demo-catalog" in response.read().decode("utf-8")

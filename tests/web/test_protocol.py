@@ -1,0 +1,165 @@
+"""The SPARQL 1.1 Protocol as clients meet it: every form and format through SPARQLWrapper,
+conneg, errors, service description, CORS, ETag/304, cache, row cap, timeout, SSRF guard."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+import pytest
+import rdflib
+from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, TSV, TURTLE, XML, SPARQLWrapper
+
+SELECT = "SELECT ?d WHERE { ?d a dcat:Dataset } ORDER BY ?d LIMIT 3"
+CONSTRUCT = "CONSTRUCT { ?d a dcat:Dataset } WHERE { ?d a dcat:Dataset } LIMIT 3"
+
+
+def fetch(url: str, data: bytes | None = None, headers: dict[str, str] | None = None,
+          method: str | None = None) -> tuple[int, Any, bytes]:
+    """Status, headers (case-insensitive) and body of one plain HTTP request."""
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as failure:
+        return failure.code, failure.headers, failure.read()
+
+
+def query_url(server: str, text: str, **extra: str) -> str:
+    return f"{server}/sparql?" + urllib.parse.urlencode({"query": text, **extra})
+
+
+@pytest.mark.parametrize("fmt", [JSON, XML, CSV, TSV])
+@pytest.mark.parametrize("method", ["GET", POST])
+def test_select_in_every_result_format(server: str, fmt: str, method: str) -> None:
+    sparql = SPARQLWrapper(f"{server}/sparql")
+    sparql.setQuery(SELECT)
+    sparql.setReturnFormat(fmt)
+    sparql.setMethod(method)
+    result = sparql.query()
+    body = result.response.read()
+    assert result.response.headers["Content-Type"].endswith("charset=utf-8")
+    assert b"ds-000001" in body
+
+
+@pytest.mark.parametrize(("fmt", "parser"), [
+    (TURTLE, "turtle"), (N3, "turtle"), (JSONLD, "json-ld"), (XML, "xml")])
+def test_construct_in_every_rdf_format(server: str, fmt: str, parser: str) -> None:
+    sparql = SPARQLWrapper(f"{server}/sparql")
+    sparql.setQuery(CONSTRUCT)
+    sparql.setReturnFormat(fmt)
+    # Parsed here: SPARQLWrapper's own convert() uses rdflib's deprecated ConjunctiveGraph.
+    body = sparql.query().response.read()
+    assert len(rdflib.Graph().parse(data=body, format=parser)) == 3
+
+
+def test_query_in_the_body_and_dataset_parameters(server: str) -> None:
+    graph = "https://data.vusta.vn/graph/admin-units"
+    status, _, body = fetch(f"{server}/sparql?default-graph-uri={graph}",
+                            data=b"SELECT (COUNT(*) AS ?n) { ?d a dcat:Dataset }",
+                            headers={"Content-Type": "application/sparql-query",
+                                     "Accept": "text/csv"})
+    assert status == 200 and body.split() == [b"n", b"0"]
+    status, _, body = fetch(query_url(server, "SELECT (COUNT(*) AS ?n) { ?d a dcat:Dataset }"),
+                            headers={"Accept": "text/csv"})
+    assert body.split() == [b"n", b"300"]
+
+
+def test_accept_with_q_values_and_format_parameter(server: str) -> None:
+    _, headers, _ = fetch(query_url(server, SELECT), headers={
+        "Accept": "text/csv;q=0.5, application/sparql-results+xml;q=0.9"})
+    assert headers["Content-Type"].startswith("application/sparql-results+xml")
+    _, headers, _ = fetch(query_url(server, SELECT, format="tsv"),
+                          headers={"Accept": "application/json"})
+    assert headers["Content-Type"].startswith("text/tab-separated-values")
+    assert "Accept" in headers["Vary"]
+
+
+@pytest.mark.parametrize(("make", "status", "words"), [
+    (lambda s: (query_url(s, "SELECT * { ?s ?p }"), None, {}, None), 400, b"syntax"),
+    (lambda s: (f"{s}/sparql", b"query=x", {"Content-Type": "text/plain"}, None), 415,
+     b"Content-Type"),
+    (lambda s: (query_url(s, SELECT), None, {"Accept": "image/png"}, None), 406, b"accepted"),
+    (lambda s: (f"{s}/sparql", None, {}, "PUT"), 405, b""),
+    (lambda s: (f"{s}/sparql", b"query=" + b"#" * (300 << 10),
+                {"Content-Type": "application/x-www-form-urlencoded"}, None), 413, b""),
+])
+def test_errors_are_what_clients_expect(server: str, make: Any, status: int,
+                                        words: bytes) -> None:
+    url, data, headers, method = make(server)
+    got, _, body = fetch(url, data, headers, method)
+    assert got == status, body
+    assert words in body
+
+
+def test_service_description_in_turtle_and_json_ld(server: str) -> None:
+    for accept, fmt in (("text/turtle", "turtle"), ("application/ld+json", "json-ld")):
+        status, _, body = fetch(f"{server}/sparql", headers={"Accept": accept})
+        assert status == 200
+        graph = rdflib.Graph().parse(data=body, format=fmt)
+        sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+        assert (None, sd.supportedLanguage, sd.SPARQL11Query) in graph
+
+
+def test_cors_for_browser_clients(server: str) -> None:
+    _, headers, _ = fetch(query_url(server, SELECT), headers={"Origin": "https://example.org"})
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    status, headers, _ = fetch(f"{server}/sparql", method="OPTIONS", headers={
+        "Origin": "https://example.org", "Access-Control-Request-Method": "POST"})
+    assert status == 200 and "POST" in headers["Access-Control-Allow-Methods"]
+
+
+def test_etag_304_and_the_answer_cache(server: str) -> None:
+    url = query_url(server, "SELECT (COUNT(*) AS ?n) { ?s ?p ?o } # etag test")
+    _, first, _ = fetch(url)
+    assert first["ETag"] and first["Last-Modified"]
+    status, _, body = fetch(url, headers={"If-None-Match": first["ETag"]})
+    assert status == 304 and body == b""
+    _, again, _ = fetch(url)
+    assert again["X-Cache"] == "hit" and again["ETag"] == first["ETag"]
+
+
+def test_service_and_load_to_other_hosts_are_refused(server: str) -> None:
+    status, _, body = fetch(query_url(
+        server, "SELECT * { SERVICE <http://169.254.169.254/latest> { ?s ?p ?o } }"))
+    assert status == 403 and b"ALLOWED_REMOTE_HOSTS" in body
+
+
+def test_a_runaway_query_is_stopped_and_others_are_served(server: str) -> None:
+    explosive = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    others: list[int] = []
+
+    def meanwhile() -> None:
+        for _ in range(5):
+            time.sleep(0.4)
+            others.append(fetch(query_url(server, "ASK { ?s ?p ?o }"))[0])
+
+    thread = threading.Thread(target=meanwhile)
+    started = time.monotonic()
+    thread.start()
+    status, _, body = fetch(query_url(server, explosive))
+    elapsed = time.monotonic() - started
+    thread.join(timeout=30)
+    assert status == 503 and b"stopped" in body, body
+    assert elapsed < 20
+    assert others == [200] * 5
+    # The engine was restarted and answers again.
+    assert fetch(query_url(server, "ASK { ?s ?p ?o }"))[0] == 200
+
+
+def test_row_cap_and_streamed_json(tmp_path: Any) -> None:
+    from graph.embedded import EmbeddedStore
+    from web import create_app
+
+    store = EmbeddedStore(None)
+    client = create_app({"TESTING": True, "MAX_ROWS": 5, "TOKENS_FILE": str(tmp_path / "t")},
+                        store=store).test_client()
+    response = client.get("/sparql", query_string={
+        "query": "SELECT ?n { VALUES ?n { 1 2 3 4 5 6 7 8 9 } }"})
+    data = json.loads(response.data)
+    assert len(data["results"]["bindings"]) == 5 and data["results"]["truncated"] is True

@@ -1,0 +1,90 @@
+"""Flask shell: the app factory that builds the web service around one GraphStore."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+
+from graph.namespaces import BASE
+from graph.store import DEFAULT_STORE, GraphStore, open_store
+from web.auth import TokenFile
+from web.http_cache import AnswerCache, not_modified, request_etag, stamp
+from web.i18n import template_globals
+
+
+def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | None = None
+               ) -> Flask:
+    """Build the web app around one GraphStore (opened from ``STORE`` unless given)."""
+    from web import browse, dumps, linked_data, quality, reports, sparql, writes
+
+    app = Flask(__name__)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_prefixed_env(prefix="KG")
+    app.config.update(config or {})
+    app.extensions["graph_store"] = store or open_store(app.config["STORE"])
+    app.extensions["tokens"] = TokenFile(Path(app.config["TOKENS_FILE"]))
+    app.extensions["void_cache"] = {}
+    app.extensions["answer_cache"] = AnswerCache(int(app.config["CACHE_MB"]) << 20,
+                                                 int(app.config["CACHE_ENTRY_KB"]) << 10)
+    app.context_processor(template_globals)
+    app.before_request(conditional_get)
+    app.after_request(stamp_get)
+    for blueprint in (browse.bp, sparql.bp, writes.bp, linked_data.bp, dumps.bp, reports.bp,
+                      quality.bp):
+        app.register_blueprint(blueprint)
+    return app
+
+
+# Every setting and its default, in one place; KG_<NAME> in the environment overrides.
+DEFAULTS: dict[str, Any] = {
+    "STORE": DEFAULT_STORE,
+    "BASE_IRI": BASE,
+    "QUERY_TIMEOUT_S": 30,
+    "MAX_ROWS": 100_000,
+    "MAX_QUERY_BYTES": 256 << 10,
+    "MAX_CONTENT_LENGTH": 64 << 20,
+    "TOKENS_FILE": "data/tokens.json",
+    "ALLOWED_REMOTE_HOSTS": [],
+    "CACHE_MB": 64,
+    "CACHE_ENTRY_KB": 1024,
+    "DUMPS_DIR": "data/dumps",
+    "CATALOG_PAGE_SIZE": 100,
+}
+
+
+def conditional_get() -> Response | None:
+    """A GET whose representation the client already holds gets 304 before any work."""
+    if request.method not in ("GET", "HEAD"):
+        return None
+    etag = request_etag(store_revision(), request)
+    g.etag = etag
+    if not_modified(etag, request):
+        response = Response(status=304)
+        stamp(response, etag, get_store().changed_at())
+        return response
+    return None
+
+
+def stamp_get(response: Response) -> Response:
+    """ETag and Last-Modified from the store's change counter on every successful GET."""
+    etag = g.get("etag")
+    if etag is not None and response.status_code == 200 and "ETag" not in response.headers:
+        stamp(response, etag, get_store().changed_at())
+    return response
+
+
+def get_store() -> GraphStore:
+    """The store of the running app."""
+    store: GraphStore = current_app.extensions["graph_store"]
+    return store
+
+
+def store_revision() -> int:
+    """The store's change counter, read once per request (a remote store asks its server)."""
+    if "revision" not in g:
+        g.revision = get_store().revision()
+    revision: int = g.revision
+    return revision

@@ -1,0 +1,116 @@
+"""The query engine that `kg serve` runs beside itself: `oxigraph serve` on the same store.
+
+Why: pyoxigraph cannot stop a query once started (FACTS.md); `oxigraph serve --timeout-s`
+can, and it keeps serving other requests meanwhile. The web process then reaches the store
+only through ``RemoteStore``, so a runaway query costs one request, not a core for ever.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def oxigraph_command() -> list[str]:
+    """The `oxigraph` program of this environment (the PyPI package `oxigraph` ships it)."""
+    beside = Path(sys.executable).parent / "oxigraph"
+    if beside.is_file():
+        return [str(beside)]
+    found = shutil.which("oxigraph")
+    if found is None:
+        raise RuntimeError("the `oxigraph` program is not installed (pip install oxigraph)")
+    return [found]
+
+
+def free_port() -> int:
+    """A port nobody listens on at the moment, on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Engine:
+    """`oxigraph serve` on one store and one loopback port, which can be restarted.
+
+    Its own ``--timeout-s`` is checked only between steps of a query, so a cartesian product
+    can run on for minutes (measured: 90-150 s for a 2 s limit on the demo store). ``stop_query``
+    is the hard stop: when a query outlives its limit, the engine process is killed and started
+    again on the same store and port (RocksDB keeps every committed transaction; staging graphs
+    of a load it cut are removed when the store is next opened).
+    """
+
+    def __init__(self, location: Path, timeout_s: float) -> None:
+        self.location, self.timeout_s = location, timeout_s
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.restarts = 0
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [*oxigraph_command(), "serve", "--location", str(self.location),
+                   "--bind", f"127.0.0.1:{self.port}",
+                   "--timeout-s", str(max(1, round(self.timeout_s)))]
+        # Its log goes where ours goes; a pipe nobody reads would stall it once full.
+        self._proc = subprocess.Popen(command, stdout=subprocess.DEVNULL,  # noqa: S603
+                                      start_new_session=True)
+        _wait(self._proc, self.url)
+
+    def stop(self) -> None:
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    def stop_query(self) -> None:
+        """Kill the engine (and with it the runaway query) and start it again."""
+        with self._lock:
+            proc = self._proc
+            if proc is not None and proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            self.restarts += 1
+            self.start()
+
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+
+@contextmanager
+def engine(location: Path, timeout_s: float) -> Iterator[Engine]:
+    """Run `oxigraph serve` on ``location``, on loopback only, for the duration."""
+    running = Engine(location, timeout_s)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def _wait(proc: subprocess.Popen[bytes], base: str, limit: float = 60.0) -> None:
+    deadline = time.monotonic() + limit
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"oxigraph serve stopped at start (exit {proc.returncode}); "
+                               "its message is above")
+        try:
+            with urllib.request.urlopen(base + "/", timeout=2):  # noqa: S310 - our own loopback
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"oxigraph serve did not answer within {limit} s") from None
+            time.sleep(0.05)

@@ -1,0 +1,65 @@
+"""Which representation a client gets: `Accept` with q-values, a `format` parameter, a suffix."""
+
+from __future__ import annotations
+
+from flask import request
+
+SOLUTION_MEDIA = {
+    "application/sparql-results+json": "json", "application/json": "json",
+    "application/sparql-results+xml": "xml", "application/xml": "xml", "text/xml": "xml",
+    "text/csv": "csv", "text/tab-separated-values": "tsv",
+}
+GRAPH_MEDIA = {
+    "text/turtle": "ttl", "application/x-turtle": "ttl", "application/n-triples": "nt",
+    "text/plain": "nt", "application/ld+json": "jsonld", "application/json": "jsonld",
+    "application/rdf+xml": "rdfxml", "application/xml": "rdfxml",
+    # Turtle is a subset of N3: SPARQLWrapper's N3 clients read it.
+    "text/n3": "ttl", "text/rdf+n3": "ttl",
+}
+GRAPH_TYPES = {"ttl": "text/turtle", "nt": "application/n-triples",
+               "jsonld": "application/ld+json", "rdfxml": "application/rdf+xml"}
+SUFFIXES = {"ttl": "ttl", "nt": "nt", "jsonld": "jsonld", "rdf": "rdfxml"}
+# Names that clients put in a `format` (or `output`) parameter, SPARQLWrapper's among them.
+ALIASES = {
+    "turtle": "ttl", "n-triples": "nt", "ntriples": "nt", "json-ld": "jsonld",
+    "rdf+xml": "rdfxml", "rdf": "rdfxml", "text": "tsv", "n3": "ttl",
+}
+
+
+def asked_format() -> str | None:
+    """The `format` (or `output`) parameter, if any, in its canonical spelling."""
+    asked = request.values.get("format") or request.values.get("output")
+    return ALIASES.get(asked, asked) if asked else None
+
+
+def choose_solution_format() -> str | None:
+    """json/xml/csv/tsv for SELECT and ASK, or None when nothing acceptable fits."""
+    asked = asked_format()
+    if asked:
+        return asked if asked in ("json", "xml", "csv", "tsv") else SOLUTION_MEDIA.get(asked)
+    return _by_accept(SOLUTION_MEDIA, "json")
+
+
+def choose_graph_format(*, html: bool = False) -> str | None:
+    """ttl/nt/jsonld/rdfxml (or "html" when allowed) for graphs, None when nothing fits."""
+    asked = asked_format()
+    if asked:
+        if asked == "xml":
+            return "rdfxml"
+        if asked == "json":
+            return "jsonld"
+        if html and asked == "html":
+            return "html"
+        return asked if asked in GRAPH_TYPES else GRAPH_MEDIA.get(asked)
+    media = dict(GRAPH_MEDIA)
+    if html:
+        media = {"text/html": "html", "application/xhtml+xml": "html", **media}
+    return _by_accept(media, "html" if html else "ttl")
+
+
+def _by_accept(media: dict[str, str], default: str) -> str | None:
+    accept = request.accept_mimetypes
+    if not accept or accept.best in (None, "*/*"):
+        return default
+    best = accept.best_match(list(media))
+    return media[best] if best else None
