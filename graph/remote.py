@@ -83,6 +83,34 @@ class _Connections(threading.local):
         self.open: dict[str, http.client.HTTPConnection] = {}
 
 
+class _IdlePool:
+    """Keep-alive connections of streamed answers that were read to the end, shared by
+    threads: a streamed answer outlives the call that asked for it, so it cannot use the
+    per-thread connection. A new TCP connection per query cost more than the lookup itself."""
+
+    def __init__(self, size: int = 32) -> None:
+        self._idle: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
+        self._size = size
+
+    def take(self) -> http.client.HTTPConnection | None:
+        with self._lock:
+            return self._idle.pop() if self._idle else None
+
+    def give(self, connection: http.client.HTTPConnection) -> None:
+        with self._lock:
+            if len(self._idle) < self._size:
+                self._idle.append(connection)
+                return
+        connection.close()
+
+    def clear(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+
+
 class HttpStore:
     """pyoxigraph's ``Store`` API, as much of it as the staging store needs, over HTTP."""
 
@@ -90,6 +118,7 @@ class HttpStore:
         self.endpoint = endpoint
         self._timeout = timeout
         self._connections = _Connections()
+        self._streams = _IdlePool()
 
     # -- the HTTP exchange -------------------------------------------------------------------
 
@@ -185,25 +214,39 @@ class HttpStore:
     def stream(self, sparql: str, *, default_graph: list[Any] | None = None,
                named_graphs: list[Any] | None = None, union: bool = False
                ) -> QueryResult | Iterator[Triple]:
-        """A query answered as it comes, on a connection of its own (closed at the end)."""
+        """A query answered as it comes, on a connection of its own (kept alive for the next
+        stream when the answer is read to the end, closed otherwise)."""
         params = self._dataset(union, default_graph, named_graphs)
         parts = urlsplit(self.endpoint.query_url)
-        connection = self._connect(self.endpoint.query_url)
+        target = parts.path + "?" + urlencode(params) if params else parts.path
+        headers = {"Content-Type": "application/sparql-query; charset=utf-8",
+                   "Accept": f"{RESULTS_JSON}, {N_TRIPLES};q=0.9"}
+        while True:
+            pooled = self._streams.take()
+            connection = pooled or self._connect(self.endpoint.query_url)
+            try:
+                connection.request("POST", target, body=sparql.encode("utf-8"), headers=headers)
+                response = connection.getresponse()
+                break
+            except (ConnectionError, http.client.HTTPException, OSError) as error:
+                connection.close()
+                if pooled is None:
+                    raise StoreError(f"cannot reach the SPARQL server at "
+                                     f"{self.endpoint.query_url}: {error}") from error
+                # The server closed its idle side, or was restarted: so were the others.
+                self._streams.clear()
+            except BaseException:
+                connection.close()
+                raise
         try:
-            connection.request("POST", parts.path + "?" + urlencode(params) if params
-                               else parts.path, body=sparql.encode("utf-8"),
-                               headers={"Content-Type": "application/sparql-query; charset=utf-8",
-                                        "Accept": f"{RESULTS_JSON}, {N_TRIPLES};q=0.9"})
-            response = connection.getresponse()
             self._check(response, "query")
         except BaseException:
             connection.close()
             raise
+        guarded: Any = _Guarded(response, connection, self._streams)
         media = (response.getheader("Content-Type") or "").split(";")[0].strip()
         if media == N_TRIPLES:
-            body: Any = _Guarded(response)
-            return _closing(parse(body, RdfFormat.N_TRIPLES), connection)
-        guarded: Any = _Guarded(response, connection)
+            return _closing(parse(guarded, RdfFormat.N_TRIPLES), guarded)
         return parse_query_results(guarded, QueryResultsFormat.JSON)
 
     def _dataset(self, union: bool, default_graph: list[Any] | None,
@@ -267,6 +310,7 @@ class HttpStore:
         """The server owns durability."""
 
     def close(self) -> None:
+        self._streams.clear()
         for connection in self._connections.open.values():
             connection.close()
         self._connections.open.clear()
@@ -306,13 +350,14 @@ class HttpStore:
 
 
 class _Guarded(io.RawIOBase):
-    """A response body that turns a connection cut mid-stream into a timeout error and
-    closes its own connection, if it has one, at the end."""
+    """A streamed response body that turns a connection cut mid-stream into a timeout error.
+    Read to the end, its connection goes back to the pool; closed before, it is closed."""
 
     def __init__(self, response: http.client.HTTPResponse,
-                 connection: http.client.HTTPConnection | None = None) -> None:
+                 connection: http.client.HTTPConnection, pool: _IdlePool) -> None:
         self._response = response
-        self._connection = connection
+        self._connection: http.client.HTTPConnection | None = connection
+        self._pool = pool
 
     def readable(self) -> bool:
         return True
@@ -324,36 +369,44 @@ class _Guarded(io.RawIOBase):
             self.close()
             raise QueryTimeoutError("the server stopped the query, most likely because it ran "
                                     "longer than the time limit") from error
-        if count == 0:
-            self.close()
+        if count == 0 and self._connection is not None:
+            connection, self._connection = self._connection, None
+            if self._response.will_close:
+                connection.close()
+            else:
+                self._pool.give(connection)
         return count
 
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
+            self._connection = None
         super().close()
 
 
-def _closing(triples: Iterator[Triple], connection: http.client.HTTPConnection
-             ) -> Iterator[Triple]:
+def _closing(triples: Iterator[Triple], body: _Guarded) -> Iterator[Triple]:
     try:
         yield from triples
     except SyntaxError as error:
         raise QueryTimeoutError("the server stopped the query, most likely because it ran "
                                 "longer than the time limit") from error
     finally:
-        connection.close()
+        body.close()
 
 
 class RemoteStore(EmbeddedStore):
     """The ``GraphStore`` on a SPARQL 1.1 server: the same staging and commit as the embedded
     store, each step a request. Another process may write to the server too, so the change
-    counter is read from the server on every ``revision()``.
+    counter is read from the server on every ``revision()``, unless ``sole_writer`` says that
+    every write goes through this object (``kg serve`` and its private engine): then its own
+    commits keep the counter and a request's ETag costs no round trip.
     """
 
-    def __init__(self, endpoint: Endpoint, *, timeout: float = 600.0) -> None:
+    def __init__(self, endpoint: Endpoint, *, timeout: float = 600.0,
+                 sole_writer: bool = False) -> None:
         self.path = None
         self.endpoint = endpoint
+        self.sole_writer = sole_writer
         self._open(HttpStore(endpoint, timeout=timeout))
 
     def stream_query(self, sparql: str, *, default_graph: list[GraphName] | None = None,
@@ -374,6 +427,8 @@ class RemoteStore(EmbeddedStore):
             raise StoreError(f"SPARQL syntax error: {error}") from error
 
     def revision(self) -> int:
+        if self.sole_writer:
+            return self._revision
         current = self._read_revision()
         if current != self._revision:
             self._revision = current

@@ -67,7 +67,8 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, base_iri: str 
     from pathlib import Path
 
     with engine(Path(location), query_timeout) as running:
-        store = RemoteStore(Endpoint.oxigraph(running.url), timeout=3600)
+        # The engine listens on a private loopback port: every write passes through this app.
+        store = RemoteStore(Endpoint.oxigraph(running.url), timeout=3600, sole_writer=True)
         app = create_app(config, store=store)
         app.extensions["engine"] = running
         click.echo(f"serving on http://{host}:{port}/ (SPARQL at /sparql; engine "

@@ -112,7 +112,10 @@ def answer(text: str, default: list[GraphName] | None, named: list[NamedNode] | 
     solution_fmt, graph_fmt = choose_solution_format(), choose_graph_format()
     key = (revision, text, tuple(default or ()), tuple(named or ()), solution_fmt, graph_fmt,
            limit)
-    cached = cache.get(key)
+    # A client's `Cache-Control: no-cache` asks for a fresh answer (RFC 9111 5.2.1.4), as a
+    # benchmark or a client that distrusts the revision needs; `no-store` also keeps it out.
+    fresh = bool(request.cache_control.no_cache or request.cache_control.no_store)
+    cached = None if fresh else cache.get(key)
     if cached is not None:
         return _respond([cached.body], cached.content_type, headers={"X-Cache": "hit"})
     started = time.monotonic()
@@ -156,7 +159,9 @@ def answer(text: str, default: list[GraphName] | None, named: list[NamedNode] | 
                          f"results (offered: {', '.join(GRAPH_TYPES.values())})")
         content_type = GRAPH_TYPES[fmt]
         body = stream_triples(_timed(rows, deadline), fmt, limit)
-    response = _respond(_finally(_caching(body, cache, key, content_type), watchdog.cancel),
+    if not request.cache_control.no_store:
+        body = _caching(body, cache, key, content_type)
+    response = _respond(_finally(body, watchdog.cancel),
                         content_type, headers={"X-Cache": "miss"})
     # Also when the body is never read (HEAD, a client gone early).
     response.call_on_close(watchdog.cancel)

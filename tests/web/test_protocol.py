@@ -122,6 +122,19 @@ def test_etag_304_and_the_answer_cache(server: str) -> None:
     assert status == 304 and body == b""
     _, again, _ = fetch(url)
     assert again["X-Cache"] == "hit" and again["ETag"] == first["ETag"]
+    _, fresh, _ = fetch(url, headers={"Cache-Control": "no-cache"})
+    assert fresh["X-Cache"] == "miss"
+
+
+def test_no_store_keeps_an_answer_out_of_the_cache(server: str) -> None:
+    url = query_url(server, "ASK { ?s ?p ?o } # no-store test")
+    for _ in range(2):
+        _, headers, _ = fetch(url, headers={"Cache-Control": "no-store"})
+        assert headers["X-Cache"] == "miss"
+    _, headers, _ = fetch(url)
+    assert headers["X-Cache"] == "miss"
+    _, headers, _ = fetch(url)
+    assert headers["X-Cache"] == "hit"
 
 
 def test_service_and_load_to_other_hosts_are_refused(server: str) -> None:

@@ -1,0 +1,310 @@
+"""The SPARQL endpoint against `oxigraph serve` on the same data, in the same run.
+
+One store is built (vocabularies, administrative units — the full official list when
+../shared is there —, demo organisations and a generated catalogue), copied, and served twice
+on 127.0.0.1: by ``kg serve`` (Flask + waitress in front of its own `oxigraph serve` engine)
+and by a bare ``oxigraph serve`` on the copy. Then:
+
+1. latency: the same query mix (lookups, facets, searches, hierarchy walks, a CONSTRUCT)
+   sequentially against each, p50/p95 per query: kg with ``Cache-Control: no-cache`` (every
+   request reaches the engine), oxigraph, and kg answering repeats from its cache;
+2. throughput: requests/s at concurrency 1, 4 and 16 for a trivial lookup, with ``wrk``
+   (Debian package ``wrk``) when installed, else a Python thread pool (then the client, not
+   the server, is likely the limit; the run says so).
+
+Every loop is bounded in count and seconds; every process started is stopped by its pid.
+Usage: python bench/http.py [--datasets 10000] [--repeats 30] [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import sys
+
+# This file's own name hides the standard library's `http` while its folder leads sys.path.
+_HERE = sys.path.pop(0)
+import http.client
+
+sys.path.insert(0, _HERE)
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from common import ROOT, corpus
+
+sys.path.insert(0, str(ROOT))
+from web.engine import free_port, oxigraph_command
+
+SHARED_UNITS = ROOT.parent / "shared" / "data" / "vn-admin-units"
+PREFIXES = """PREFIX dcat: <http://www.w3.org/ns/dcat#>
+PREFIX dct: <http://purl.org/dc/terms/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX org: <http://www.w3.org/ns/org#>
+"""
+SELECT_JSON = "application/sparql-results+json"
+N_TRIPLES = "application/n-triples"
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    text: str
+    accept: str = SELECT_JSON
+
+
+def query_mix(dataset: str, province: str, federation: str) -> list[Query]:
+    return [
+        Query("lookup: one dataset", f"SELECT ?p ?o {{ <{dataset}> ?p ?o }}"),
+        Query("lookup: unit by code",
+              PREFIXES + 'SELECT ?u ?l { ?u skos:notation "01" ; skos:prefLabel ?l }'),
+        Query("facet: datasets per theme", PREFIXES + "SELECT ?theme (COUNT(?d) AS ?n) "
+              "{ ?d a dcat:Dataset ; dcat:theme ?theme } GROUP BY ?theme ORDER BY DESC(?n)"),
+        Query("facet: per publisher + label", PREFIXES + "SELECT ?pub ?label (COUNT(?d) AS ?n) "
+              "{ ?d a dcat:Dataset ; dct:publisher ?pub . ?pub skos:prefLabel ?label "
+              'FILTER(LANG(?label) = "vi") } GROUP BY ?pub ?label ORDER BY DESC(?n) LIMIT 20'),
+        Query("search: title contains", PREFIXES + "SELECT ?d ?t { ?d a dcat:Dataset ; "
+              'dct:title ?t FILTER(CONTAINS(LCASE(?t), "không khí")) } LIMIT 100'),
+        Query("search: keyword regex", PREFIXES + "SELECT DISTINCT ?d { ?d dcat:keyword ?k "
+              'FILTER(REGEX(?k, "^điện", "i")) } LIMIT 200'),
+        Query("walk: units under a province",
+              PREFIXES + f"SELECT (COUNT(?u) AS ?n) {{ ?u skos:broader+ <{province}> }}"),
+        Query("walk: organisation tree", PREFIXES + "SELECT ?o ?parent "
+              f"{{ ?o org:subOrganizationOf+ <{federation}> ; org:subOrganizationOf ?parent }}"),
+        Query("construct: datasets + publisher", PREFIXES + "CONSTRUCT { ?d dct:title ?t ; "
+              "dct:publisher ?p } WHERE { ?d a dcat:Dataset ; dct:title ?t ; dct:publisher ?p "
+              "} LIMIT 5000", N_TRIPLES),
+    ]
+
+
+class Server:
+    """A server process on loopback, stopped by its process group."""
+
+    def __init__(self, name: str, command: list[str], port: int, path: str,
+                 extra: dict[str, str]) -> None:
+        self.name, self.port, self.path, self.extra = name, port, path, extra
+        self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, start_new_session=True,
+                                     env=ENV, cwd=ROOT)
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                status, _ = self.get("ASK {}", SELECT_JSON)
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{name} did not start: {' '.join(command)}")
+            time.sleep(0.1)
+
+    def url(self, text: str) -> str:
+        return f"{self.path}?{urllib.parse.urlencode({'query': text, **self.extra})}"
+
+    def get(self, text: str, accept: str, headers: dict[str, str] | None = None,
+            conn: http.client.HTTPConnection | None = None) -> tuple[int, bytes]:
+        own = conn is None
+        conn = conn or http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        try:
+            conn.request("GET", self.url(text), headers={"Accept": accept, **(headers or {})})
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            if own:
+                conn.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+# The checkout's `kg`, whether or not it is installed.
+KG = [sys.executable, "-c", "from web.cli import kg; kg()"]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def build_store(folder: Path, datasets: int) -> None:
+    kg, env = KG, ENV
+    # The checkout as working folder: bench/ would again hide the standard library's `http`.
+    demo = [*kg, "--store", str(folder), "demo"]
+    if SHARED_UNITS.is_dir():
+        demo += ["--admin-units", str(SHARED_UNITS)]
+    subprocess.run(demo, check=True, env=env, stdout=subprocess.DEVNULL, timeout=1800, cwd=ROOT)
+    if datasets:
+        subprocess.run([*kg, "--store", str(folder), "load", "catalog", str(corpus(datasets))],
+                       check=True, env=env, stdout=subprocess.DEVNULL, timeout=1800, cwd=ROOT)
+
+
+def latency(server: Server, query: Query, repeats: int, seconds: float,
+            headers: dict[str, str]) -> tuple[float, float, int]:
+    """p50 and p95 in ms over at most ``repeats`` requests or ``seconds``, after 2 warm-ups."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+    times: list[float] = []
+    size = 0
+    try:
+        for _ in range(2):
+            status, body = server.get(query.text, query.accept, headers, conn)
+            if status != 200:
+                raise RuntimeError(f"{server.name} answered {status} to {query.name}: "
+                                   f"{body[:300]!r}")
+            size = len(body)
+        stop = time.monotonic() + seconds
+        while len(times) < repeats and time.monotonic() < stop:
+            start = time.perf_counter()
+            server.get(query.text, query.accept, headers, conn)
+            times.append((time.perf_counter() - start) * 1000)
+    finally:
+        conn.close()
+    times.sort()
+    return statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)], size
+
+
+def wrk_rps(server: Server, query: Query, concurrency: int, seconds: float,
+            headers: dict[str, str]) -> float:
+    command = ["wrk", f"-t{min(concurrency, 2)}", f"-c{concurrency}", f"-d{seconds:g}s",
+               "-H", f"Accept: {query.accept}"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    command.append(f"http://127.0.0.1:{server.port}{server.url(query.text)}")
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60,
+                          check=True)
+    if "Non-2xx" in done.stdout:
+        raise RuntimeError(f"{server.name} answered errors under load:\n{done.stdout}")
+    found = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
+    if found is None:
+        raise RuntimeError(f"wrk printed no rate:\n{done.stdout}")
+    return float(found.group(1))
+
+
+def python_rps(server: Server, query: Query, concurrency: int, seconds: float,
+               headers: dict[str, str]) -> float:
+    counts = [0] * concurrency
+    stop = time.monotonic() + seconds
+
+    def worker(index: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        while time.monotonic() < stop:
+            server.get(query.text, query.accept, headers, conn)
+            counts[index] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 60)
+    return sum(counts) / seconds
+
+
+def first_iri(server: Server, text: str) -> str:
+    import json
+
+    status, body = server.get(PREFIXES + text, SELECT_JSON)
+    rows = json.loads(body)["results"]["bindings"] if status == 200 else []
+    if not rows:
+        raise RuntimeError(f"the store has no answer to {text}")
+    return str(rows[0]["x"]["value"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--datasets", type=int, default=10000,
+                        help="generated datasets loaded on top of the demo (0: demo only)")
+    parser.add_argument("--repeats", type=int, default=30, help="timed requests per query")
+    parser.add_argument("--seconds", type=float, default=5.0,
+                        help="seconds per latency series and per throughput run")
+    args = parser.parse_args()
+    rate: Callable[[Server, Query, int, float, dict[str, str]], float]
+    rate, generator = (wrk_rps, "wrk") if shutil.which("wrk") else (
+        python_rps, "a Python thread pool (install Debian's wrk: the client may be the limit)")
+    with tempfile.TemporaryDirectory(prefix="kg-bench-http-") as tmp:
+        store, copy = Path(tmp) / "store", Path(tmp) / "oxigraph-copy"
+        started = time.perf_counter()
+        build_store(store, args.datasets)
+        shutil.copytree(store, copy)
+        print(f"store: demo + {args.datasets} generated datasets, units from "
+              f"{'../shared (full official list)' if SHARED_UNITS.is_dir() else 'the table'}; "
+              f"built in {time.perf_counter() - started:.0f} s; load generator: {generator}")
+        kg_port, ox_port = free_port(), free_port()
+        servers: list[Server] = []
+        try:
+            servers.append(Server(
+                "kg", [*KG, "--store", str(store), "serve",
+                       "--port", str(kg_port), "--query-timeout", "120"],
+                kg_port, "/sparql", {}))
+            servers.append(Server(
+                "oxigraph", [*oxigraph_command(), "serve", "--location", str(copy), "--bind",
+                             f"127.0.0.1:{ox_port}"],
+                ox_port, "/query", {"union-default-graph": ""}))
+            run(servers[0], servers[1], args, rate)
+        finally:
+            for server in servers:
+                server.stop()
+
+
+def run(kg: Server, ox: Server, args: argparse.Namespace,
+        rate: Callable[[Server, Query, int, float, dict[str, str]], float]) -> None:
+    fresh = {"Cache-Control": "no-cache"}
+    mix = query_mix(
+        first_iri(ox, "SELECT ?x { ?x a dcat:Dataset } ORDER BY ?x LIMIT 1"),
+        first_iri(ox, 'SELECT ?x { ?x skos:notation "01" ; skos:broader* ?top } LIMIT 1'),
+        first_iri(ox, "SELECT ?x { ?x org:hasSubOrganization ?c FILTER NOT EXISTS "
+                  "{ ?x org:subOrganizationOf ?p } } LIMIT 1"))
+    print(f"\n{'query':34} {'bytes':>9} {'oxigraph p50/p95':>17} {'kg p50/p95':>17} "
+          f"{'kg/ox p50':>9} {'cached p50':>10} {'ox/cached':>9}")
+    slow_ratios: list[float] = []
+    cache_ratios: list[float] = []
+    for query in mix:
+        ox50, ox95, size = latency(ox, query, args.repeats, args.seconds, {})
+        kg50, kg95, _ = latency(kg, query, args.repeats, args.seconds, fresh)
+        hit50, _, _ = latency(kg, query, args.repeats, args.seconds, {})
+        ratio, speedup = kg50 / ox50, ox50 / hit50
+        if ox50 > 10:
+            slow_ratios.append(ratio)
+        cache_ratios.append(speedup)
+        print(f"{query.name:34} {size:>9} {ox50:>8.2f}/{ox95:<8.2f} {kg50:>8.2f}/{kg95:<8.2f} "
+              f"{ratio:>8.2f}x {hit50:>9.2f} {speedup:>8.1f}x")
+    lookup = mix[0]
+    print(f"\nrequests/s, '{lookup.name}', {args.seconds:g} s per run")
+    print(f"{'concurrency':>11} {'oxigraph':>10} {'kg':>10} {'kg/ox':>7} {'kg cached':>10} "
+          f"{'cached/ox':>9}")
+    at16 = 0.0
+    for concurrency in (1, 4, 16):
+        ox_rate = rate(ox, lookup, concurrency, args.seconds, {})
+        kg_rate = rate(kg, lookup, concurrency, args.seconds, fresh)
+        hit_rate = rate(kg, lookup, concurrency, args.seconds, {})
+        if concurrency == 16:
+            at16 = kg_rate / ox_rate
+        print(f"{concurrency:>11} {ox_rate:>10.0f} {kg_rate:>10.0f} {kg_rate / ox_rate:>6.2f}x "
+              f"{hit_rate:>10.0f} {hit_rate / ox_rate:>8.2f}x")
+    print("\ntargets")
+    worst = max(slow_ratios) if slow_ratios else None
+    print("  queries > 10 ms on oxigraph, kg p50 within 1.1x: "
+          + (f"worst {worst:.2f}x over {len(slow_ratios)} queries -> "
+             f"{'met' if worst <= 1.1 else 'NOT met'}" if worst is not None
+             else "no query took > 10 ms here (load more datasets)"))
+    print(f"  trivial lookup at c16, kg >= 0.3x oxigraph req/s: {at16:.2f}x -> "
+          f"{'met' if at16 >= 0.3 else 'NOT met'}")
+    print(f"  cached repeats >= 10x faster than oxigraph: slowest {min(cache_ratios):.1f}x, "
+          f"median {statistics.median(cache_ratios):.1f}x -> "
+          f"{'met' if min(cache_ratios) >= 10 else 'NOT met for every query'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,347 @@
+"""The full-text and facet index of the browse UI: SQLite FTS5, kept in step with the store.
+
+Why not SPARQL: a `CONTAINS` scan per query grows with the catalogue and cannot fold
+Vietnamese diacritics (đ/Đ included); facet counts by GROUP BY over the graph time out at
+scale. The index holds one row per searchable record (dataset, organisation, administrative
+unit) with its text folded by ``graph.text.fold``, and its facet values (IRIs), per source
+graph. ``sync`` compares each graph's signature (triple count and load time) with what was
+indexed and re-indexes only the graphs that changed, in one SQLite transaction: a reader sees
+the index before or after, never half of it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import sqlite3
+import tempfile
+import threading
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyoxigraph import Literal, NamedNode
+
+from graph.namespaces import DCAT, DCT, FOAF, KG, ORG, SKOS
+from graph.queries import load_query
+from graph.store import GraphStore, solutions
+from graph.text import fold
+
+KINDS = {DCAT.Dataset.value: "dataset", ORG.FormalOrganization.value: "organisation",
+         KG.AdministrativeUnit.value: "place"}
+# The facets a search can be narrowed by, in the order the page shows them.
+FACETS = ("kind", "theme", "field", "publisher", "format", "licence", "province", "year",
+          "org_kind", "unit_kind", "scheme")
+TITLE_FIELDS = (DCT.title.value, SKOS.prefLabel.value, FOAF.name.value)
+BODY_FIELDS = (DCT.description.value, DCAT.keyword.value, SKOS.altLabel.value,
+               SKOS.notation.value, KG.acronym.value, DCT.identifier.value,
+               DCT.references.value)  # the names of linked places and publishers
+MAX_TERMS = 12
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS graphs (graph TEXT PRIMARY KEY, signature TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs (
+    id INTEGER PRIMARY KEY, iri TEXT UNIQUE NOT NULL, graph TEXT NOT NULL, kind TEXT NOT NULL,
+    title_vi TEXT, title_en TEXT, summary_vi TEXT, summary_en TEXT,
+    modified TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS docs_graph ON docs (graph);
+CREATE INDEX IF NOT EXISTS docs_listing ON docs (kind, modified DESC, id);
+CREATE TABLE IF NOT EXISTS facets (doc INTEGER NOT NULL, name TEXT NOT NULL,
+                                   value TEXT NOT NULL, PRIMARY KEY (doc, name, value))
+    WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS facets_value ON facets (name, value, doc);
+CREATE TABLE IF NOT EXISTS labels (iri TEXT NOT NULL, lang TEXT NOT NULL, label TEXT NOT NULL,
+                                   PRIMARY KEY (iri, lang)) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS docs_text USING fts5(title, body, tokenize='unicode61');
+"""
+
+
+@dataclass(frozen=True)
+class Hit:
+    iri: str
+    kind: str
+    title: str
+    summary: str
+    modified: str
+
+
+@dataclass
+class SearchPage:
+    hits: list[Hit]
+    total: int
+    # facet name -> [(value IRI or literal, label, count)], most frequent first
+    facets: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
+    next_cursor: str | None = None
+
+
+class SearchIndex:
+    """One SQLite database file; ``None`` makes a temporary one (removed by ``close``)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self._temporary = path is None
+        if path is None:
+            handle, name = tempfile.mkstemp(prefix="kg-search-", suffix=".sqlite")
+            import os
+
+            os.close(handle)
+            path = Path(name)
+        self.path = path
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        self._revision: int | None = None
+        with self._connection() as db:
+            db.executescript(SCHEMA)
+
+    # -- keeping in step ---------------------------------------------------------------------
+
+    def sync(self, store: GraphStore) -> list[str]:
+        """Re-index the graphs that changed since the last sync; return their names."""
+        revision = store.revision()
+        if revision == self._revision:
+            return []
+        with self._write_lock:
+            if revision == self._revision:
+                return []
+            changed = self._sync(store)
+            self._revision = revision
+        return changed
+
+    def _sync(self, store: GraphStore) -> list[str]:
+        current = {info.name.value: f"{info.triples}|{info.loaded_at}"
+                   for info in store.graphs()}
+        with self._connection() as db:
+            indexed = dict(db.execute("SELECT graph, signature FROM graphs").fetchall())
+        changed = [g for g, sig in current.items() if indexed.get(g) != sig]
+        gone = [g for g in indexed if g not in current]
+        if not changed and not gone:
+            return []
+        records = {g: list(_records(store, g)) for g in changed}
+        labels = list(_labels(store))
+        with self._connection() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for graph in (*changed, *gone):
+                    _forget(db, graph)
+                for graph, rows in records.items():
+                    for record in rows:
+                        _insert(db, graph, record)
+                    db.execute("INSERT INTO graphs VALUES (?, ?)", (graph, current[graph]))
+                db.execute("DELETE FROM labels")
+                db.executemany("INSERT OR REPLACE INTO labels VALUES (?, ?, ?)", labels)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return [*changed, *gone]
+
+    # -- searching ---------------------------------------------------------------------------
+
+    def search(self, text: str = "", filters: Mapping[str, Iterable[str]] | None = None, *,
+               lang: str = "vi", cursor: str | None = None, limit: int = 20,
+               facet_limit: int = 12) -> SearchPage:
+        """Records matching every word of ``text`` (any order, prefix match, case and
+        diacritics folded) and, per facet, any of its values; best first, or most recently
+        modified first without text. ``cursor`` continues after a page's last hit."""
+        terms = re.findall(r"\w+", fold(text))[:MAX_TERMS]
+        match = " AND ".join(f'"{term}"*' for term in terms)
+        where, params = [], []
+        for name, values in (filters or {}).items():
+            chosen = [v for v in values if v]
+            if name not in FACETS or not chosen:
+                continue
+            marks = ", ".join("?" * len(chosen))
+            where.append(f"d.id IN (SELECT doc FROM facets WHERE name = ? AND value IN ({marks}))")
+            params += [name, *chosen]
+        condition = " AND ".join(where) or "1"
+        if match:
+            matched = ("SELECT d.id, bm25(docs_text, 8.0, 1.0) AS rank FROM docs_text "
+                       "JOIN docs d ON d.id = docs_text.rowid "
+                       f"WHERE docs_text MATCH ? AND {condition}")
+            params = [match, *params]
+            order, key = "m.rank, m.id", "m.rank"
+        else:
+            matched = f"SELECT d.id, d.modified AS rank FROM docs d WHERE {condition}"
+            order, key = "m.rank DESC, m.id", "m.rank"
+        after, after_params = "1", []
+        if cursor:
+            rank, last = _decode(cursor)
+            compare = ">" if match else "<"
+            after = f"({key} {compare} ? OR ({key} = ? AND m.id > ?))"
+            after_params = [rank, rank, last]
+        title, summary = (f"COALESCE(d.title_{lang}, d.title_{_other(lang)}, d.iri)",
+                          f"COALESCE(d.summary_{lang}, d.summary_{_other(lang)}, '')")
+        with self._connection() as db:
+            rows = db.execute(
+                f"WITH m AS ({matched}) SELECT d.iri, d.kind, {title}, {summary}, d.modified, "
+                f"m.rank, m.id FROM m JOIN docs d ON d.id = m.id WHERE {after} "
+                f"ORDER BY {order} LIMIT ?", [*params, *after_params, limit + 1]).fetchall()
+            total = db.execute(f"WITH m AS ({matched}) SELECT COUNT(*) FROM m",
+                               params).fetchone()[0]
+            counts = db.execute(
+                f"WITH m AS ({matched}) SELECT f.name, f.value, COUNT(*) AS n FROM m "
+                "JOIN facets f ON f.doc = m.id GROUP BY f.name, f.value "
+                "ORDER BY f.name, n DESC, f.value", params).fetchall()
+            facets: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+            for name, value, count in counts:
+                if len(facets[name]) < facet_limit:
+                    facets[name].append((value, value, count))
+            wanted = {value for values in facets.values() for value, _, _ in values}
+            names = self._labels(db, wanted, lang)
+        page = SearchPage(
+            hits=[Hit(iri, kind, title_, summary_, modified)
+                  for iri, kind, title_, summary_, modified, _, _ in rows[:limit]],
+            total=total,
+            facets={name: [(v, names.get(v, _short(v)), n) for v, _, n in facets[name]]
+                    for name in FACETS if name in facets})
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            page.next_cursor = _encode(last[5], last[6])
+        return page
+
+    def labels(self, iris: Iterable[str], lang: str) -> dict[str, str]:
+        """Names of facet values in ``lang``, else in the other language."""
+        with self._connection() as db:
+            return self._labels(db, set(iris), lang)
+
+    @staticmethod
+    def _labels(db: sqlite3.Connection, iris: set[str], lang: str) -> dict[str, str]:
+        found: dict[str, str] = {}
+        wanted = sorted(iris)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for iri, label_lang, label in db.execute(
+                    f"SELECT iri, lang, label FROM labels WHERE iri IN ({marks})", chunk):
+                if label_lang == lang or iri not in found:
+                    found[iri] = label
+        return found
+
+    def close(self) -> None:
+        connection = getattr(self._local, "db", None)
+        if connection is not None:
+            connection.close()
+            self._local.db = None
+        if self._temporary:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        # One connection per thread; WAL lets readers go on while a sync writes.
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            self._local.db = db
+        yield db
+
+
+@dataclass
+class _Record:
+    iri: str
+    kind: str
+    titles: dict[str, str] = field(default_factory=dict)
+    summaries: dict[str, str] = field(default_factory=dict)
+    body: list[str] = field(default_factory=list)
+    dates: dict[str, str] = field(default_factory=dict)
+    facets: set[tuple[str, str]] = field(default_factory=set)
+
+
+def _records(store: GraphStore, graph: str) -> Iterator[_Record]:
+    found: dict[str, _Record] = {}
+    bound = {"g": NamedNode(graph)}
+    for row in solutions(store.query(load_query("search_documents"), bindings=bound)):
+        iri, kind = row["doc"].value, KINDS[row["type"].value]
+        record = found.setdefault(iri, _Record(iri, kind))
+        prop, value = row["field"].value, row["value"]
+        if not isinstance(value, Literal):
+            continue
+        lang = value.language or ""
+        if prop in TITLE_FIELDS:
+            if lang in ("vi", "en") and (lang not in record.titles or prop == DCT.title.value):
+                record.titles[lang] = value.value
+            elif not lang:
+                record.titles.setdefault("vi", value.value)
+            record.body.append(value.value)
+        elif prop in BODY_FIELDS:
+            record.body.append(value.value)
+            if prop == DCT.description.value and lang in ("vi", "en"):
+                record.summaries[lang] = _summary(value.value)
+        else:
+            record.dates[prop.rsplit("#", 1)[-1].rsplit("/", 1)[-1]] = value.value
+    for row in solutions(store.query(load_query("search_facets"), bindings=bound)):
+        record = found.get(row["doc"].value)
+        if record is not None:
+            record.facets.add((row["facet"].value, row["value"].value))
+    for record in found.values():
+        record.facets.add(("kind", record.kind))
+        year = (record.dates.get("startDate") or record.dates.get("issued")
+                or record.dates.get("validFrom") or "")[:4]
+        if year.isdigit():
+            record.facets.add(("year", year))
+        yield record
+
+
+def _labels(store: GraphStore) -> Iterator[tuple[str, str, str]]:
+    for row in solutions(store.query(load_query("search_labels"))):
+        label = row["label"]
+        if isinstance(label, Literal):
+            yield row["value"].value, label.language or "", label.value
+
+
+def _insert(db: sqlite3.Connection, graph: str, record: _Record) -> None:
+    modified = record.dates.get("modified") or record.dates.get("issued") or ""
+    cursor = db.execute(
+        "INSERT OR REPLACE INTO docs (iri, graph, kind, title_vi, title_en, summary_vi, "
+        "summary_en, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (record.iri, graph, record.kind, record.titles.get("vi"), record.titles.get("en"),
+         record.summaries.get("vi"), record.summaries.get("en"), modified))
+    doc = cursor.lastrowid
+    titles = " ".join(record.titles.values())
+    db.execute("INSERT INTO docs_text (rowid, title, body) VALUES (?, ?, ?)",
+               (doc, fold(titles), fold(" ".join(record.body))))
+    db.executemany("INSERT OR IGNORE INTO facets VALUES (?, ?, ?)",
+                   [(doc, name, value) for name, value in record.facets])
+
+
+def _forget(db: sqlite3.Connection, graph: str) -> None:
+    ids = [row[0] for row in db.execute("SELECT id FROM docs WHERE graph = ?", (graph,))]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        db.execute(f"DELETE FROM docs_text WHERE rowid IN ({marks})", chunk)
+        db.execute(f"DELETE FROM facets WHERE doc IN ({marks})", chunk)
+    db.execute("DELETE FROM docs WHERE graph = ?", (graph,))
+    db.execute("DELETE FROM graphs WHERE graph = ?", (graph,))
+
+
+def _summary(text: str, size: int = 240) -> str:
+    return text if len(text) <= size else text[:size].rsplit(" ", 1)[0] + "…"
+
+
+def _other(lang: str) -> str:
+    return "en" if lang == "vi" else "vi"
+
+
+def _short(value: str) -> str:
+    return value.rstrip("/#").rsplit("/", 1)[-1].rsplit("#", 1)[-1]
+
+
+def _encode(rank: object, last: int) -> str:
+    raw = json.dumps([rank, last]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> tuple[object, int]:
+    """The position a cursor stands for; a bad cursor is a ValueError (the caller's 400)."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        rank, last = json.loads(raw)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"not a cursor of this index: {cursor!r}") from error
+    if not isinstance(last, int) or not isinstance(rank, str | int | float):
+        raise ValueError(f"not a cursor of this index: {cursor!r}")
+    return rank, last
