@@ -40,6 +40,10 @@ BODY_FIELDS = (DCT.description.value, DCAT.keyword.value, SKOS.altLabel.value,
                SKOS.notation.value, KG.acronym.value, DCT.identifier.value,
                DCT.references.value)  # the names of linked places and publishers
 MAX_TERMS = 12
+# Every value is bound; the statements below are put together only from these constant parts
+# (which is why ruff's S608 is silenced where they are joined).
+FACET_FILTER = ("d.id IN (SELECT doc FROM facets WHERE name = ? "
+                "AND value IN (SELECT value FROM json_each(?)))")
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS graphs (graph TEXT PRIMARY KEY, signature TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS docs (
@@ -144,6 +148,7 @@ class SearchIndex:
         """Records matching every word of ``text`` (any order, prefix match, case and
         diacritics folded) and, per facet, any of its values; best first, or most recently
         modified first without text. ``cursor`` continues after a page's last hit."""
+        lang = lang if lang in ("vi", "en") else "vi"
         terms = re.findall(r"\w+", fold(text))[:MAX_TERMS]
         match = " AND ".join(f'"{term}"*' for term in terms)
         where, params = [], []
@@ -151,18 +156,17 @@ class SearchIndex:
             chosen = [v for v in values if v]
             if name not in FACETS or not chosen:
                 continue
-            marks = ", ".join("?" * len(chosen))
-            where.append(f"d.id IN (SELECT doc FROM facets WHERE name = ? AND value IN ({marks}))")
-            params += [name, *chosen]
+            where.append(FACET_FILTER)
+            params += [name, json.dumps(chosen)]
         condition = " AND ".join(where) or "1"
         if match:
-            matched = ("SELECT d.id, bm25(docs_text, 8.0, 1.0) AS rank FROM docs_text "
+            matched = ("SELECT d.id, bm25(docs_text, 8.0, 1.0) AS rank FROM docs_text "  # noqa: S608
                        "JOIN docs d ON d.id = docs_text.rowid "
                        f"WHERE docs_text MATCH ? AND {condition}")
             params = [match, *params]
             order, key = "m.rank, m.id", "m.rank"
         else:
-            matched = f"SELECT d.id, d.modified AS rank FROM docs d WHERE {condition}"
+            matched = f"SELECT d.id, d.modified AS rank FROM docs d WHERE {condition}"  # noqa: S608
             order, key = "m.rank DESC, m.id", "m.rank"
         after, after_params = "1", []
         if cursor:
@@ -174,13 +178,13 @@ class SearchIndex:
                           f"COALESCE(d.summary_{lang}, d.summary_{_other(lang)}, '')")
         with self._connection() as db:
             rows = db.execute(
-                f"WITH m AS ({matched}) SELECT d.iri, d.kind, {title}, {summary}, d.modified, "
+                f"WITH m AS ({matched}) SELECT d.iri, d.kind, {title}, {summary}, d.modified, "  # noqa: S608
                 f"m.rank, m.id FROM m JOIN docs d ON d.id = m.id WHERE {after} "
                 f"ORDER BY {order} LIMIT ?", [*params, *after_params, limit + 1]).fetchall()
-            total = db.execute(f"WITH m AS ({matched}) SELECT COUNT(*) FROM m",
+            total = db.execute(f"WITH m AS ({matched}) SELECT COUNT(*) FROM m",  # noqa: S608
                                params).fetchone()[0]
             counts = db.execute(
-                f"WITH m AS ({matched}) SELECT f.name, f.value, COUNT(*) AS n FROM m "
+                f"WITH m AS ({matched}) SELECT f.name, f.value, COUNT(*) AS n FROM m "  # noqa: S608
                 "JOIN facets f ON f.doc = m.id GROUP BY f.name, f.value "
                 "ORDER BY f.name, n DESC, f.value", params).fetchall()
             facets: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
@@ -208,14 +212,11 @@ class SearchIndex:
     @staticmethod
     def _labels(db: sqlite3.Connection, iris: set[str], lang: str) -> dict[str, str]:
         found: dict[str, str] = {}
-        wanted = sorted(iris)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            marks = ", ".join("?" * len(chunk))
-            for iri, label_lang, label in db.execute(
-                    f"SELECT iri, lang, label FROM labels WHERE iri IN ({marks})", chunk):
-                if label_lang == lang or iri not in found:
-                    found[iri] = label
+        for iri, label_lang, label in db.execute(
+                "SELECT iri, lang, label FROM labels WHERE iri IN "
+                "(SELECT value FROM json_each(?))", (json.dumps(sorted(iris)),)):
+            if label_lang == lang or iri not in found:
+                found[iri] = label
         return found
 
     def close(self) -> None:
@@ -273,9 +274,9 @@ def _records(store: GraphStore, graph: str) -> Iterator[_Record]:
         else:
             record.dates[prop.rsplit("#", 1)[-1].rsplit("/", 1)[-1]] = value.value
     for row in solutions(store.query(load_query("search_facets"), bindings=bound)):
-        record = found.get(row["doc"].value)
-        if record is not None:
-            record.facets.add((row["facet"].value, row["value"].value))
+        owner = found.get(row["doc"].value)
+        if owner is not None:
+            owner.facets.add((row["facet"].value, row["value"].value))
     for record in found.values():
         record.facets.add(("kind", record.kind))
         year = (record.dates.get("startDate") or record.dates.get("issued")
@@ -308,12 +309,9 @@ def _insert(db: sqlite3.Connection, graph: str, record: _Record) -> None:
 
 
 def _forget(db: sqlite3.Connection, graph: str) -> None:
-    ids = [row[0] for row in db.execute("SELECT id FROM docs WHERE graph = ?", (graph,))]
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
-        marks = ", ".join("?" * len(chunk))
-        db.execute(f"DELETE FROM docs_text WHERE rowid IN ({marks})", chunk)
-        db.execute(f"DELETE FROM facets WHERE doc IN ({marks})", chunk)
+    db.execute("DELETE FROM docs_text WHERE rowid IN (SELECT id FROM docs WHERE graph = ?)",
+               (graph,))
+    db.execute("DELETE FROM facets WHERE doc IN (SELECT id FROM docs WHERE graph = ?)", (graph,))
     db.execute("DELETE FROM docs WHERE graph = ?", (graph,))
     db.execute("DELETE FROM graphs WHERE graph = ?", (graph,))
 

@@ -11,6 +11,7 @@ from flask import Flask, Response, current_app, g, request
 from graph.namespaces import BASE
 from graph.store import DEFAULT_STORE, GraphStore, open_store
 from web.auth import TokenFile
+from web.front_cache import FrontCache
 from web.http_cache import AnswerCache, not_modified, request_etag, stamp
 from web.i18n import template_globals
 
@@ -35,6 +36,9 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
     for blueprint in (browse.bp, sparql.bp, writes.bp, linked_data.bp, dumps.bp, reports.bp,
                       quality.bp):
         app.register_blueprint(blueprint)
+    app.wsgi_app = FrontCache(  # type: ignore[method-assign]
+        app.wsgi_app, app.extensions["graph_store"],
+        AnswerCache(int(app.config["CACHE_MB"]) << 20, int(app.config["CACHE_ENTRY_KB"]) << 10))
     return app
 
 

@@ -36,6 +36,8 @@ def stamp(response: Response, etag: str, changed_at: datetime | None) -> None:
 class Cached:
     body: bytes
     content_type: str
+    # The whole header list, for the front cache that answers without Flask.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class AnswerCache:
