@@ -35,6 +35,8 @@ KINDS = {DCAT.Dataset.value: "dataset", ORG.FormalOrganization.value: "organisat
 # The facets a search can be narrowed by, in the order the page shows them.
 FACETS = ("kind", "theme", "field", "publisher", "format", "licence", "province", "year",
           "org_kind", "unit_kind", "scheme")
+# Facets a search can be narrowed by but that are not counted (too many values to show).
+FILTER_ONLY = ("place",)
 TITLE_FIELDS = (DCT.title.value, SKOS.prefLabel.value, FOAF.name.value)
 BODY_FIELDS = (DCT.description.value, DCAT.keyword.value, SKOS.altLabel.value,
                SKOS.notation.value, KG.acronym.value, DCT.identifier.value,
@@ -154,7 +156,7 @@ class SearchIndex:
         where, params = [], []
         for name, values in (filters or {}).items():
             chosen = [v for v in values if v]
-            if name not in FACETS or not chosen:
+            if (name not in FACETS and name not in FILTER_ONLY) or not chosen:
                 continue
             where.append(FACET_FILTER)
             params += [name, json.dumps(chosen)]
@@ -185,7 +187,7 @@ class SearchIndex:
                                params).fetchone()[0]
             counts = db.execute(
                 f"WITH m AS ({matched}) SELECT f.name, f.value, COUNT(*) AS n FROM m "  # noqa: S608
-                "JOIN facets f ON f.doc = m.id GROUP BY f.name, f.value "
+                "JOIN facets f ON f.doc = m.id WHERE f.name != 'place' GROUP BY f.name, f.value "
                 "ORDER BY f.name, n DESC, f.value", params).fetchall()
             facets: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
             for name, value, count in counts:
@@ -203,6 +205,12 @@ class SearchIndex:
             last = rows[limit - 1]
             page.next_cursor = _encode(last[5], last[6])
         return page
+
+    def graph_of(self, iri: str) -> str | None:
+        """The source graph a record was indexed from."""
+        with self._connection() as db:
+            row = db.execute("SELECT graph FROM docs WHERE iri = ?", (iri,)).fetchone()
+        return str(row[0]) if row else None
 
     def labels(self, iris: Iterable[str], lang: str) -> dict[str, str]:
         """Names of facet values in ``lang``, else in the other language."""

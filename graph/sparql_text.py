@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
+from pyoxigraph import NamedNode
+
 _TOKEN = re.compile(r"""
     (?P<comment>\#[^\n]*)
   | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
@@ -112,5 +114,27 @@ def repoint_iris(text: str, mapping: Mapping[str, str], default_prefixes: Mappin
             position = match.end()
         if kind not in ("space", "comment"):
             previous = value
+    out.append(text[position:])
+    return "".join(out)
+
+
+def with_terms(text: str, terms: Mapping[str, NamedNode]) -> str:
+    """``text`` with the variables named in ``terms`` replaced by those IRIs.
+
+    Why: pyoxigraph's substitutions (and a VALUES block) do not reach into the branches of a
+    UNION, which then run unbound: 35 ms instead of 0.5 ms for a place's page. The IRIs are
+    written by pyoxigraph from a validated ``NamedNode``, and only variable tokens are
+    replaced, never text inside strings, IRIs or comments.
+
+    >>> with_terms('SELECT * { ?r ?p "?r" } # ?r', {"r": NamedNode("urn:x")})
+    'SELECT * { <urn:x> ?p "?r" } # ?r'
+    """
+    out = []
+    position = 0
+    for match in _TOKEN.finditer(text):
+        if match.lastgroup == "var" and match.group()[1:] in terms:
+            out.append(text[position:match.start()])
+            out.append(str(terms[match.group()[1:]]))
+            position = match.end()
     out.append(text[position:])
     return "".join(out)

@@ -13,13 +13,25 @@ from graph.store import DEFAULT_STORE, GraphStore, open_store
 from web.auth import TokenFile
 from web.front_cache import FrontCache
 from web.http_cache import AnswerCache, not_modified, request_etag, stamp
-from web.i18n import template_globals
+from web.i18n import remember_language, template_globals
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | None = None
                ) -> Flask:
     """Build the web app around one GraphStore (opened from ``STORE`` unless given)."""
-    from web import browse, dumps, linked_data, quality, reports, sparql, writes
+    from graph.search_index import SearchIndex
+    from web import (
+        assets,
+        browse,
+        dumps,
+        linked_data,
+        pages,
+        quality,
+        reports,
+        search,
+        sparql,
+        writes,
+    )
 
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
@@ -30,11 +42,14 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
     app.extensions["void_cache"] = {}
     app.extensions["answer_cache"] = AnswerCache(int(app.config["CACHE_MB"]) << 20,
                                                  int(app.config["CACHE_ENTRY_KB"]) << 10)
+    index_path = app.config["SEARCH_INDEX"] or _index_beside(app.extensions["graph_store"])
+    app.extensions["search_index"] = SearchIndex(Path(index_path) if index_path else None)
     app.context_processor(template_globals)
     app.before_request(conditional_get)
     app.after_request(stamp_get)
+    app.after_request(remember_language)
     for blueprint in (browse.bp, sparql.bp, writes.bp, linked_data.bp, dumps.bp, reports.bp,
-                      quality.bp):
+                      quality.bp, search.bp, pages.bp, assets.bp):
         app.register_blueprint(blueprint)
     app.wsgi_app = FrontCache(  # type: ignore[method-assign]
         app.wsgi_app, app.extensions["graph_store"],
@@ -56,7 +71,18 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_ENTRY_KB": 1024,
     "DUMPS_DIR": "data/dumps",
     "CATALOG_PAGE_SIZE": 100,
+    # The full-text index (SQLite); empty: beside an on-disk store, else a temporary file.
+    "SEARCH_INDEX": "",
+    "ASSETS_DIR": "data/assets",
+    # Map tiles: any XYZ tile server; pages stay useful when tiles cannot load.
+    "TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    "TILE_ATTRIBUTION": "© OpenStreetMap contributors",
 }
+
+
+def _index_beside(store: GraphStore) -> str:
+    path = getattr(store, "path", None)
+    return f"{path}-search.sqlite" if path else ""
 
 
 def conditional_get() -> Response | None:

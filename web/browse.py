@@ -1,4 +1,4 @@
-"""The browse pages; for now the home page with what the store holds."""
+"""The home page: what the portal holds, recent datasets, top themes and publishers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from graph.queries import load_query
 from graph.store import solutions
 from web import get_store
 from web.i18n import language, texts
+from web.search import search_index
 
 bp = Blueprint("browse", __name__)
+
 
 @bp.route("/")
 def home() -> str:
@@ -19,5 +21,6 @@ def home() -> str:
     row = next(iter(solutions(store.query(load_query("home_counts")))))
     counts = {name: int(row[name].value) for name in ("datasets", "organisations", "units",
                                                       "schemes")}
+    recent = search_index().search("", {"kind": ["dataset"]}, lang=lang, limit=8)
     return render_template("browse/home.html", t=texts(lang), lang=lang, counts=counts,
-                           graphs=store.graphs(), other="en" if lang == "vi" else "vi")
+                           graphs=store.graphs(), recent=recent)

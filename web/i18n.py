@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request, url_for
+from flask import Response, request, url_for
 
 TEXT: dict[str, dict[str, str]] = {
     "vi": {"title": "Đồ thị tri thức VUSTA", "datasets": "Tập dữ liệu",
@@ -23,11 +23,51 @@ TEXT: dict[str, dict[str, str]] = {
            "home": "Trang chủ", "results": "kết quả",
            "quality": "Chất lượng siêu dữ liệu", "name": "Tên", "total": "Tổng",
            "rating": "Xếp loại", "catalog": "Danh mục", "publisher": "Đơn vị công bố",
+           "facet_publisher": "Đơn vị công bố",
            "quality_intro": "Điểm trung bình của các tập dữ liệu theo các chiều của phương pháp "
                             "đánh giá chất lượng siêu dữ liệu (MQA) của data.europa.eu.",
            "no_quality": "Chưa có điểm chất lượng: chạy kg quality.",
            "rating_excellent": "Xuất sắc", "rating_good": "Tốt", "rating_sufficient": "Đạt",
-           "rating_bad": "Kém"},
+           "rating_bad": "Kém",
+           "search": "Tìm kiếm", "search_placeholder": "Tìm tập dữ liệu, tổ chức, địa danh…",
+           "search_button": "Tìm", "facet_kind": "Loại", "kind_dataset": "Tập dữ liệu",
+           "kind_organisation": "Tổ chức", "kind_place": "Địa danh", "facet_theme": "Chủ đề",
+           "facet_field": "Lĩnh vực KH&CN", "facet_format": "Định dạng",
+           "facet_licence": "Giấy phép",
+           "facet_province": "Tỉnh/thành phố", "facet_year": "Năm",
+           "facet_org_kind": "Loại tổ chức",
+           "facet_unit_kind": "Loại đơn vị", "facet_scheme": "Danh mục", "found": "kết quả",
+           "next_page": "Trang sau →", "no_hits": "Không tìm thấy kết quả nào.",
+           "remove_filter": "bỏ lọc", "download_as": "Tải về dạng",
+           "recent": "Tập dữ liệu mới cập nhật", "top_themes": "Chủ đề nhiều dữ liệu nhất",
+           "top_publishers": "Đơn vị công bố nhiều nhất", "places": "Địa danh",
+           "vocabularies": "Bộ từ vựng", "sparql_editor": "Trình soạn truy vấn SPARQL",
+           "description": "Mô tả", "keywords": "Từ khóa", "spatial": "Phạm vi không gian",
+           "temporal": "Phạm vi thời gian", "issued": "Ngày công bố", "modified": "Cập nhật",
+           "contact": "Liên hệ", "distributions": "Phân phối", "size": "Kích thước",
+           "download": "Tải về", "access": "Truy cập", "quality_score": "Điểm chất lượng",
+           "validation": "Tình trạng kiểm tra", "see_report": "xem báo cáo kiểm tra",
+           "as_rdf": "Tài nguyên này dưới dạng",
+           "query_this": "Truy vấn tài nguyên này bằng SPARQL",
+           "address": "Địa chỉ", "current_unit": "Đơn vị hành chính hiện nay",
+           "former_unit": "Trước 1/7/2025", "sub_organisations": "Tổ chức trực thuộc",
+           "parent": "Trực thuộc", "hierarchy": "Cơ cấu", "its_datasets": "Tập dữ liệu",
+           "code": "Mã", "level": "Cấp", "valid_from": "Hiệu lực từ", "valid_until": "Hết hiệu lực",
+           "contains": "Gồm các đơn vị", "formed_from": "Hình thành từ",
+           "became": "Đã sáp nhập vào",
+           "history": "Lịch sử sắp xếp năm 2025", "map": "Bản đồ",
+           "map_unavailable": "Không tải được bản đồ; tọa độ trung tâm:",
+           "located_here": "Dữ liệu và tổ chức tại đây",
+           "provinces_2025": "34 tỉnh, thành phố (từ 1/7/2025)",
+           "provinces_old": "63 tỉnh, thành phố (trước 1/7/2025)", "concepts": "Khái niệm",
+           "pref_label": "Tên ưu tiên", "alt_label": "Tên khác", "notation": "Ký hiệu",
+           "definition": "Định nghĩa", "broader": "Khái niệm rộng hơn",
+           "narrower": "Khái niệm hẹp hơn", "related": "Liên quan", "mappings": "Ánh xạ",
+           "in_scheme": "Thuộc bộ từ vựng", "top_concepts": "Khái niệm cấp cao nhất",
+           "examples": "Truy vấn mẫu", "results_table": "Kết quả", "rows": "dòng",
+           "full": "toàn bộ", "partial": "một phần", "all_datasets": "Mọi tập dữ liệu",
+           "more": "Xem tất cả", "points": "điểm", "none": "—",
+           "no_js": "Trình soạn có tô màu cú pháp cần JavaScript; biểu mẫu này vẫn chạy được."},
     "en": {"title": "VUSTA knowledge graph", "datasets": "Datasets",
            "organisations": "Organisations", "units": "Administrative units",
            "schemes": "Vocabularies", "graphs": "Source graphs", "graph": "Graph",
@@ -44,20 +84,72 @@ TEXT: dict[str, dict[str, str]] = {
            "home": "Home", "results": "results",
            "quality": "Metadata quality", "name": "Name", "total": "Total",
            "rating": "Rating", "catalog": "Catalogue", "publisher": "Publisher",
+           "facet_publisher": "Publisher",
            "quality_intro": "Mean points of the datasets along the dimensions of the "
                             "data.europa.eu Metadata Quality Assessment (MQA).",
            "no_quality": "No quality scores yet: run kg quality.",
            "rating_excellent": "Excellent", "rating_good": "Good",
-           "rating_sufficient": "Sufficient", "rating_bad": "Bad"},
+           "rating_sufficient": "Sufficient", "rating_bad": "Bad",
+           "search": "Search", "search_placeholder": "Find datasets, organisations, places…",
+           "search_button": "Search", "facet_kind": "Kind", "kind_dataset": "Dataset",
+           "kind_organisation": "Organisation", "kind_place": "Place", "facet_theme": "Theme",
+           "facet_field": "Field of science", "facet_format": "Format", "facet_licence": "Licence",
+           "facet_province": "Province", "facet_year": "Year",
+           "facet_org_kind": "Organisation kind",
+           "facet_unit_kind": "Unit kind", "facet_scheme": "Scheme", "found": "results",
+           "next_page": "Next page →", "no_hits": "Nothing found.",
+           "remove_filter": "remove filter", "download_as": "Download as",
+           "recent": "Recently updated datasets", "top_themes": "Top themes",
+           "top_publishers": "Top publishers", "places": "Places",
+           "vocabularies": "Vocabularies", "sparql_editor": "SPARQL query editor",
+           "description": "Description", "keywords": "Keywords", "spatial": "Spatial coverage",
+           "temporal": "Temporal coverage", "issued": "Issued", "modified": "Modified",
+           "contact": "Contact", "distributions": "Distributions", "size": "Size",
+           "download": "Download", "access": "Access", "quality_score": "Quality score",
+           "validation": "Validation status", "see_report": "see the validation report",
+           "as_rdf": "This resource as", "query_this": "Query this resource in SPARQL",
+           "address": "Address", "current_unit": "Current administrative unit",
+           "former_unit": "Before 1 July 2025", "sub_organisations": "Sub-organisations",
+           "parent": "Part of", "hierarchy": "Hierarchy", "its_datasets": "Datasets",
+           "code": "Code", "level": "Level", "valid_from": "Valid from",
+           "valid_until": "Valid until",
+           "contains": "Contains", "formed_from": "Formed from", "became": "Became part of",
+           "history": "2025 reorganisation", "map": "Map",
+           "map_unavailable": "The map could not load; centre coordinates:",
+           "located_here": "Data and organisations here",
+           "provinces_2025": "34 provinces (from 1 July 2025)",
+           "provinces_old": "63 provinces (before 1 July 2025)", "concepts": "Concepts",
+           "pref_label": "Preferred label", "alt_label": "Alternative labels",
+           "notation": "Notation",
+           "definition": "Definition", "broader": "Broader concepts",
+           "narrower": "Narrower concepts", "related": "Related", "mappings": "Mappings",
+           "in_scheme": "In scheme", "top_concepts": "Top concepts",
+           "examples": "Example queries", "results_table": "Results", "rows": "rows",
+           "full": "whole", "partial": "partly", "all_datasets": "All datasets",
+           "more": "See all", "points": "points", "none": "—",
+           "no_js": "The highlighting editor needs JavaScript; this form works without it."},
 }
 
 
 def language() -> str:
-    """``?lang=`` first, then ``Accept-Language``, then Vietnamese."""
-    asked = request.args.get("lang")
-    if asked in TEXT:
-        return asked
+    """``?lang=`` first, then the choice remembered from the switch (a cookie), then
+    ``Accept-Language``, then Vietnamese."""
+    for asked in (request.args.get("lang"), request.cookies.get("lang")):
+        if asked in TEXT:
+            return asked
     return request.accept_languages.best_match(["vi", "en"], default="vi") or "vi"
+
+
+def remember_language(response: Response) -> Response:
+    """The switch's choice is kept for the next pages (links do not all carry ``lang``);
+    the page depends on it, so caches must know."""
+    asked = request.args.get("lang")
+    if asked in TEXT and request.cookies.get("lang") != asked:
+        response.set_cookie("lang", asked, max_age=365 * 24 * 3600, samesite="Lax")
+    if response.mimetype == "text/html":
+        response.vary.add("Accept-Language")
+        response.vary.add("Cookie")
+    return response
 
 
 def texts(lang: str) -> dict[str, str]:

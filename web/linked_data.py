@@ -32,6 +32,7 @@ from graph.results import stream_triples
 from graph.store import GraphStore, solutions
 from web import get_store, store_revision
 from web.negotiation import GRAPH_TYPES, SUFFIXES, choose_graph_format
+from web.pages import resource_page
 from web.sparql import error
 
 bp = Blueprint("linked_data", __name__)
@@ -86,12 +87,48 @@ def document(path: str) -> Response:
         resource = NamedNode(f"{base_iri()}id/{stem}")
     except ValueError:
         abort(404)
+    if fmt == "html":
+        alternates = {ext: url_for("linked_data.document", path=f"{stem}.{ext}")
+                      for ext in ("ttl", "jsonld", "rdf", "nt")}
+        page = resource_page(resource, alternates)
+        if page is not None:
+            response = Response(page, mimetype="text/html")
+            response.vary.add("Accept")
+            response.headers["Link"] = _alternates(stem)
+            return response
     triples = describe(get_store(), resource)
     if not any(t.subject == resource for t in triples):
         return error(404, f"nothing is known about {resource.value}")
     response = _graph_response(triples, fmt, "linked_data/resource.html", resource)
     response.headers["Link"] = _alternates(stem)
     return response
+
+
+@bp.route("/resource")
+def any_resource() -> Response:
+    """The page of a resource named outside this service's base (an EU theme, licence or
+    file type that the vocabularies reuse); ``?iri=`` names it, ``format=`` picks RDF."""
+    try:
+        resource = NamedNode(request.args.get("iri", ""))
+    except ValueError:
+        return error(400, "iri= must be an absolute IRI")
+    if resource.value.startswith(f"{base_iri()}id/"):
+        return redirect(local_link(resource.value), code=303)  # type: ignore[return-value]
+    fmt = choose_graph_format(html=True)
+    if fmt is None:
+        return error(406, "descriptions come as HTML, " + ", ".join(GRAPH_TYPES.values()))
+    if fmt == "html":
+        alternates = {ext: url_for("linked_data.any_resource", iri=resource.value, format=ext)
+                      for ext in ("ttl", "jsonld", "rdf", "nt")}
+        page = resource_page(resource, alternates)
+        if page is not None:
+            response = Response(page, mimetype="text/html")
+            response.vary.add("Accept")
+            return response
+    triples = describe(get_store(), resource)
+    if not any(t.subject == resource for t in triples):
+        return error(404, f"nothing is known about {resource.value}")
+    return _graph_response(triples, fmt, "linked_data/resource.html", resource)
 
 
 @bp.route("/def/<name>")
@@ -336,6 +373,18 @@ def local_link(iri: str) -> str:
     prefix = f"{base_iri()}id/"
     if iri.startswith(prefix):
         return url_for("linked_data.document", path=iri[len(prefix):])
+    return iri
+
+
+@bp.app_template_filter("page_link")
+def page_link(iri: str) -> str:
+    """Our page about ``iri``: its document when it is ours, else ``/resource?iri=`` for
+    reused vocabulary terms (EU themes, licences, formats)."""
+    local = local_link(iri)
+    if local != iri:
+        return local
+    if iri.startswith(("http://publications.europa.eu/resource/authority/",)):
+        return url_for("linked_data.any_resource", iri=iri)
     return iri
 
 
