@@ -15,6 +15,7 @@ from rich.table import Table
 
 from graph.queries import load_query
 from graph.results import FORMATS, FormatMismatchError, default_format, write_result
+from graph.search_index import SearchIndex, index_beside
 from graph.store import GraphStore, StoreError, open_store, solutions
 
 
@@ -24,6 +25,7 @@ class StoreHandle:
     def __init__(self, location: str) -> None:
         self.location = location
         self._store: GraphStore | None = None
+        self._opened_at = 0
 
     @property
     def store(self) -> GraphStore:
@@ -32,10 +34,20 @@ class StoreHandle:
                 self._store = open_store(self.location)
             except StoreError as error:
                 raise click.ClickException(str(error)) from error
+            self._opened_at = self._store.revision()
         return self._store
 
     def close(self) -> None:
         if self._store is not None:
+            # A command that changed an on-disk store brings its search index up to date, so
+            # that the first search after a load does not pay for it.
+            index_path = index_beside(self._store)
+            if index_path and self._store.revision() != self._opened_at:
+                index = SearchIndex(Path(index_path))
+                try:
+                    index.sync(self._store)
+                finally:
+                    index.close()
             self._store.close()
             self._store = None
 

@@ -82,6 +82,12 @@ class SearchPage:
     next_cursor: str | None = None
 
 
+def index_beside(store: GraphStore) -> str:
+    """Where an on-disk store keeps its search index (empty for other stores)."""
+    path = getattr(store, "path", None)
+    return f"{Path(path).resolve()}-search.sqlite" if path else ""
+
+
 class SearchIndex:
     """One SQLite database file; ``None`` makes a temporary one (removed by ``close``)."""
 

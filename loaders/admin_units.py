@@ -14,8 +14,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from pyoxigraph import Triple
+from pyoxigraph import Literal, Triple
 
+from graph.namespaces import DCAT, GEO
 from loaders.errors import LoadError, Problem
 from loaders.mappings.admin_unit import (
     LEVEL_BY_CODE_LENGTH,
@@ -331,6 +332,11 @@ def read_province_table(path: Path | None = None) -> AdminUnits:
         units[(unit.edition, unit.code)] = unit
         report.loaded_counts[(unit.edition, "province")] += 1
         triples.extend(unit_triples(unit))
+        if row.get("centroid_lon") and row.get("centroid_lat"):
+            # The centre only (for a map marker); the official list adds the bounding box.
+            point = f"POINT({float(row['centroid_lon'])} {float(row['centroid_lat'])})"
+            triples.append(Triple(unit.iri, DCAT.centroid, Literal(point, datatype=GEO.wktLiteral)))
+            report.geometries += 1
     for line, row in enumerate(rows, start=2):
         for new in row["successors"].split():
             if ("2025", new) not in units:
@@ -342,8 +348,8 @@ def read_province_table(path: Path | None = None) -> AdminUnits:
                                               units[("2025", new)].iri, "full"))
     if problems:
         raise LoadError(problems)
-    note = ("provinces only, from the project's own table; load the official list for "
-            "districts, communes and geometry")
+    note = ("provinces only, with their centres, from the project's own table; load the "
+            "official list for districts, communes and full geometry")
     report.notes.append(note)
     triples += scheme_triples("2025", [source], [note])
     triples += scheme_triples("pre-2025", [source], [note])

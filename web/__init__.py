@@ -19,7 +19,7 @@ from web.i18n import remember_language, template_globals
 def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | None = None
                ) -> Flask:
     """Build the web app around one GraphStore (opened from ``STORE`` unless given)."""
-    from graph.search_index import SearchIndex
+    from graph.search_index import SearchIndex, index_beside
     from web import (
         assets,
         browse,
@@ -42,7 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
     app.extensions["void_cache"] = {}
     app.extensions["answer_cache"] = AnswerCache(int(app.config["CACHE_MB"]) << 20,
                                                  int(app.config["CACHE_ENTRY_KB"]) << 10)
-    index_path = app.config["SEARCH_INDEX"] or _index_beside(app.extensions["graph_store"])
+    index_path = app.config["SEARCH_INDEX"] or index_beside(app.extensions["graph_store"])
     app.extensions["search_index"] = SearchIndex(Path(index_path) if index_path else None)
     app.context_processor(template_globals)
     app.before_request(conditional_get)
@@ -79,10 +79,6 @@ DEFAULTS: dict[str, Any] = {
     "TILE_ATTRIBUTION": "© OpenStreetMap contributors",
 }
 
-
-def _index_beside(store: GraphStore) -> str:
-    path = getattr(store, "path", None)
-    return f"{path}-search.sqlite" if path else ""
 
 
 def conditional_get() -> Response | None:

@@ -43,7 +43,8 @@ PACKAGES = (
     Package("@zazuko/yasgui", "4.6.2",
             "670e3929d3e8004d4a45a028c481dd42a789c6f6951b5a10767b70d21cb492d5f7e59bbc65c72e38ba"
             "d708bc11f8653ed313332f0f0c8f0e81912655daf52e43",
-            ("build/yasgui.min.js", "build/yasgui.min.css", "LICENSE")),
+            # No LICENSE file in the package: its package.json names the licence (MIT).
+            ("build/yasgui.min.js", "build/yasgui.min.css", "package.json")),
 )
 
 bp = Blueprint("assets", __name__)
@@ -86,7 +87,10 @@ def _unpack(tarball: Path, package: Package, folder: Path) -> list[Path]:
     written = []
     with tarfile.open(tarball) as archive:
         for name in package.files:
-            member = archive.extractfile(f"package/{name}")
+            try:
+                member = archive.extractfile(f"package/{name}")
+            except KeyError:
+                member = None
             if member is None:
                 raise AssetError(f"{package.name} {package.version} has no {name}")
             path = folder / name.split("/", 1)[-1] if "/" in name else folder / name

@@ -66,6 +66,9 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, base_iri: str 
     handle.close()
     from pathlib import Path
 
+    # The engine's store has no path here; its index is the one `kg load` keeps beside it.
+    config.setdefault("SEARCH_INDEX", f"{Path(location).resolve()}-search.sqlite")
+
     with engine(Path(location), query_timeout) as running:
         # The engine listens on a private loopback port: every write passes through this app.
         store = RemoteStore(Endpoint.oxigraph(running.url), timeout=3600, sole_writer=True)
@@ -84,6 +87,26 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, base_iri: str 
 def _stop(signum: int, frame: object) -> None:
     # waitress stops only through an exception; this one also lets the engine be stopped.
     raise KeyboardInterrupt
+
+
+@kg.command()
+@click.option("--dir", "target", default=None, type=click.Path(path_type=Path),
+              help="Where to put them (default: data/assets). Env: KG_ASSETS_DIR.")
+def assets(target: Path | None) -> None:
+    """Fetch the pinned front-end libraries (Leaflet, YASGUI) from the npm registry, check
+    their SHA-512 and unpack them for the service to serve itself."""
+    from os import environ
+
+    from web.assets import PACKAGES, AssetError, fetch_assets
+
+    folder = target or Path(environ.get("KG_ASSETS_DIR", "data/assets"))
+    try:
+        written = fetch_assets(folder)
+    except AssetError as error:
+        raise click.ClickException(str(error)) from error
+    for package in PACKAGES:
+        click.echo(f"{package.name} {package.version}: {folder / package.folder}")
+    click.echo(f"{len(written)} files written" if written else "already up to date")
 
 
 @kg.group()

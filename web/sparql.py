@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
-from pyoxigraph import NamedNode, QueryBoolean, QuerySolutions, Triple
+from pyoxigraph import Literal, NamedNode, QueryBoolean, QuerySolutions, Triple
 
 from graph.remote import QueryTimeoutError
 from graph.results import stream_solutions, stream_triples
@@ -29,6 +29,7 @@ from web.negotiation import (
     choose_graph_format,
     choose_solution_format,
 )
+from web.sparql_examples import EXAMPLES
 
 bp = Blueprint("sparql", __name__)
 
@@ -36,6 +37,7 @@ SOLUTION_TYPES = {"json": "application/sparql-results+json",
                   "xml": "application/sparql-results+xml", "csv": "text/csv",
                   "tsv": "text/tab-separated-values"}
 GRACE_S = 1.0
+EDITOR_ROWS = 1000
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -97,6 +99,8 @@ def query() -> Response:
         default, named = _dataset(params)
     except ValueError as bad:
         return error(400, f"bad graph IRI: {bad}")
+    if params.get("format") == "html":
+        return editor_page(text, default, named)
     return answer(text, default, named)
 
 
@@ -166,6 +170,45 @@ def answer(text: str, default: list[GraphName] | None, named: list[NamedNode] | 
     # Also when the body is never read (HEAD, a client gone early).
     response.call_on_close(watchdog.cancel)
     return response
+
+
+def editor_page(text: str, default: list[GraphName] | None, named: list[NamedNode] | None
+                ) -> Response:
+    """The editor with the query's answer as a table (the form's path, which needs no
+    JavaScript); at most EDITOR_ROWS rows are shown, the downloads carry them all."""
+    variables: list[str] | None = None
+    rows: list[list[Any]] = []
+    problem = None
+    truncated = False
+    timeout = float(current_app.config["QUERY_TIMEOUT_S"])
+    watchdog = _Watchdog(timeout)
+    try:
+        result = get_store().stream_query(text, default_graph=default, named_graphs=named)
+        if isinstance(result, QueryBoolean):
+            variables, rows = ["ASK"], [[Literal(str(bool(result)).lower())]]
+        elif isinstance(result, QuerySolutions):
+            variables = [v.value for v in result.variables]
+            for row in result:
+                if len(rows) == EDITOR_ROWS:
+                    truncated = True
+                    break
+                rows.append([row[v] for v in variables])
+        else:
+            variables = ["subject", "predicate", "object"]
+            for triple in result:
+                if len(rows) == EDITOR_ROWS:
+                    truncated = True
+                    break
+                rows.append([triple.subject, triple.predicate, triple.object])
+    except (StoreError, SyntaxError, ValueError, RuntimeError, OSError) as bad:
+        problem = (f"query stopped after {timeout:g} s" if watchdog.fired else str(bad))
+        variables = None
+    finally:
+        watchdog.cancel()
+    status = 400 if problem and not watchdog.fired else 503 if problem else 200
+    return Response(render_template("sparql/form.html", examples=EXAMPLES, text=text,
+                                    variables=variables, rows=rows, error=problem,
+                                    truncated=truncated), status=status, mimetype="text/html")
 
 
 class _Watchdog:
@@ -254,7 +297,9 @@ def describe_service() -> Response:
     """The SPARQL 1.1 Service Description, or a small query form for a browser."""
     fmt = choose_graph_format(html=True)
     if fmt == "html":
-        return Response(render_template("sparql/form.html"), mimetype="text/html")
+        return Response(render_template("sparql/form.html", examples=EXAMPLES,
+                                        text=EXAMPLES[0][2], variables=None, rows=[],
+                                        error=None), mimetype="text/html")
     if fmt is None:
         return error(406, f"the service description comes as {', '.join(GRAPH_TYPES.values())}")
     store = get_store()
