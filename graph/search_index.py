@@ -168,10 +168,14 @@ class SearchIndex:
             params += [name, json.dumps(chosen)]
         condition = " AND ".join(where) or "1"
         if match:
-            matched = ("SELECT d.id, bm25(docs_text, 8.0, 1.0) AS rank FROM docs_text "  # noqa: S608
-                       "JOIN docs d ON d.id = docs_text.rowid "
+            # Records with the words side by side, in order, come first ("không khí" before
+            # a record that has "không" in its text and "Khí tượng" in its publisher).
+            phrase = '"' + " ".join(terms) + '"*'
+            matched = ("SELECT d.id, bm25(docs_text, 8.0, 1.0) - 100.0 * (d.id IN "  # noqa: S608
+                       "(SELECT rowid FROM docs_text WHERE docs_text MATCH ?)) AS rank "
+                       "FROM docs_text JOIN docs d ON d.id = docs_text.rowid "
                        f"WHERE docs_text MATCH ? AND {condition}")
-            params = [match, *params]
+            params = [phrase, match, *params]
             order, key = "m.rank, m.id", "m.rank"
         else:
             matched = f"SELECT d.id, d.modified AS rank FROM docs d WHERE {condition}"  # noqa: S608

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -160,3 +161,76 @@ def oxigraph_server() -> Iterator[str]:
     proc.terminate()
     proc.wait(timeout=10)
 
+
+
+ARTIFACTS = ROOT / "tests" / "artifacts"
+HOSTILE = "<script>window.pwned=1</script>"
+
+
+@pytest.fixture(scope="session")
+def front_end_assets() -> Path | None:
+    """Leaflet and YASGUI fetched from the npm registry once (`kg assets`), or None when npm
+    cannot fetch them (the pages then use their no-JavaScript fallbacks)."""
+    from web.assets import PACKAGES, AssetError, fetch_assets
+
+    target = ARTIFACTS / "assets"
+    if all((target / p.folder / ".version").is_file() for p in PACKAGES):
+        return target
+    staging = ARTIFACTS / f"assets-{os.getpid()}"
+    try:
+        fetch_assets(staging)
+    except AssetError:
+        return None
+    # Another worker may have got there first: its copy is the same pinned files.
+    with contextlib.suppress(OSError):
+        staging.rename(target)
+    return target if target.is_dir() else staging
+
+
+def hostile_catalog(folder: Path) -> Path:
+    """A one-dataset catalogue whose Vietnamese title carries a script tag: every page must
+    show it as text."""
+    import csv as csv_module
+    from importlib.resources import files
+
+    from graph.namespaces import unit_iri
+    from loaders.demo_catalog import write_catalog
+
+    orgs = (files("loaders.data") / "demo-organisations.csv").read_text(encoding="utf-8")
+    publisher = next(csv_module.DictReader(orgs.splitlines()))["id"]
+    raw = folder / "generated.nt"
+    write_catalog(raw, 1, [publisher], [unit_iri("2025", "province", "01")], seed=7)
+    text = raw.read_text(encoding="utf-8").replace("ds-000", "ds-xss-")
+    text = text.replace('"Số liệu ', f'"{HOSTILE} Số liệu ')
+    path = folder / "hostile.nt"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browse_server(tmp_path_factory: pytest.TempPathFactory,
+                  front_end_assets: Path | None) -> Iterator[str]:
+    """`kg serve` on a demo store plus a dataset with a hostile title, with the front-end
+    assets when they could be fetched and a tile server that cannot answer (maps must stay
+    useful without tiles)."""
+    folder = tmp_path_factory.mktemp("browse")
+    store = folder / "store"
+    subprocess.run(kg_command("--store", str(store), "demo"), check=True, capture_output=True,
+                   timeout=180)
+    subprocess.run(kg_command("--store", str(store), "load", "catalog",
+                              str(hostile_catalog(folder))),
+                   check=True, capture_output=True, timeout=120)
+    port = free_port()
+    env = {**os.environ, "KG_TILE_URL": "http://127.0.0.1:9/{z}/{x}/{y}.png",
+           "KG_ASSETS_DIR": str(front_end_assets or folder / "no-assets")}
+    proc = subprocess.Popen(kg_command("--store", str(store), "serve", "--host", "127.0.0.1",
+                                       "--port", str(port), "--query-timeout", "10"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder,
+                            env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_responds(base + "/")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
