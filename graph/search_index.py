@@ -267,6 +267,7 @@ class _Record:
     body: list[str] = field(default_factory=list)
     dates: dict[str, str] = field(default_factory=dict)
     facets: set[tuple[str, str]] = field(default_factory=set)
+    codes: list[str] = field(default_factory=list)
 
 
 def _records(store: GraphStore, graph: str) -> Iterator[_Record]:
@@ -287,6 +288,8 @@ def _records(store: GraphStore, graph: str) -> Iterator[_Record]:
             record.body.append(value.value)
         elif prop in BODY_FIELDS:
             record.body.append(value.value)
+            if prop == SKOS.notation.value:
+                record.codes.append(value.value)
             if prop == DCT.description.value and lang in ("vi", "en"):
                 record.summaries[lang] = _summary(value.value)
         else:
@@ -297,6 +300,12 @@ def _records(store: GraphStore, graph: str) -> Iterator[_Record]:
             owner.facets.add((row["facet"].value, row["value"].value))
     for record in found.values():
         record.facets.add(("kind", record.kind))
+        if record.kind == "place":
+            for lang, pattern in PLACE_SUMMARY.items():
+                parts = [pattern.format(code=record.codes[0])] if record.codes else []
+                if "validUntil" in record.dates:
+                    parts.append(UNTIL[lang].format(record.dates["validUntil"]))
+                record.summaries[lang] = " · ".join(parts)
         year = (record.dates.get("startDate") or record.dates.get("issued")
                 or record.dates.get("validFrom") or "")[:4]
         if year.isdigit():
@@ -304,11 +313,21 @@ def _records(store: GraphStore, graph: str) -> Iterator[_Record]:
         yield record
 
 
+# How a record or facet value that no longer exists (a unit before the 2025 reform) is told
+# apart from its namesake of today.
+UNTIL = {"vi": "đến {}", "en": "until {}", "": "–{}"}
+PLACE_SUMMARY = {"vi": "Mã {code}", "en": "Code {code}"}
+
+
 def _labels(store: GraphStore) -> Iterator[tuple[str, str, str]]:
     for row in solutions(store.query(load_query("search_labels"))):
         label = row["label"]
         if isinstance(label, Literal):
-            yield row["value"].value, label.language or "", label.value
+            lang = label.language or ""
+            text = label.value
+            if row["until"] is not None:
+                text += f" ({UNTIL.get(lang, UNTIL['']).format(row['until'].value)})"
+            yield row["value"].value, lang, text
 
 
 def _insert(db: sqlite3.Connection, graph: str, record: _Record) -> None:
