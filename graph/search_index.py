@@ -25,8 +25,9 @@ from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode
 
-from graph.namespaces import DCAT, DCT, FOAF, KG, ORG, SKOS
+from graph.namespaces import DCAT, DCT, FOAF, KG, ORG, SKOS, UNIT_LEVEL
 from graph.queries import load_query
+from graph.sparql_text import with_terms
 from graph.store import GraphStore, solutions
 from graph.text import fold
 
@@ -129,7 +130,10 @@ class SearchIndex:
         gone = [g for g in indexed if g not in current]
         if not changed and not gone:
             return []
-        records = {g: list(_records(store, g)) for g in changed}
+        provinces = {row["unit"].value for row in solutions(store.query(
+            "SELECT ?unit ?level WHERE { ?unit kg:unitLevel ?level }",
+            bindings={"level": UNIT_LEVEL.province}))}
+        records = {g: list(_records(store, g, provinces)) for g in changed}
         labels = list(_labels(store))
         with self._connection() as db:
             db.execute("BEGIN IMMEDIATE")
@@ -270,10 +274,12 @@ class _Record:
     codes: list[str] = field(default_factory=list)
 
 
-def _records(store: GraphStore, graph: str) -> Iterator[_Record]:
+def _records(store: GraphStore, graph: str, provinces: set[str]) -> Iterator[_Record]:
     found: dict[str, _Record] = {}
-    bound = {"g": NamedNode(graph)}
-    for row in solutions(store.query(load_query("search_documents"), bindings=bound)):
+    # Written in, not bound: a bound ?g does not reach into the UNION branches (see
+    # graph.sparql_text.with_terms), which then run over every graph.
+    named = {"g": NamedNode(graph)}
+    for row in solutions(store.query(with_terms(load_query("search_documents"), named))):
         iri, kind = row["doc"].value, KINDS[row["type"].value]
         record = found.setdefault(iri, _Record(iri, kind))
         prop, value = row["field"].value, row["value"]
@@ -294,10 +300,13 @@ def _records(store: GraphStore, graph: str) -> Iterator[_Record]:
                 record.summaries[lang] = _summary(value.value)
         else:
             record.dates[prop.rsplit("#", 1)[-1].rsplit("/", 1)[-1]] = value.value
-    for row in solutions(store.query(load_query("search_facets"), bindings=bound)):
+    for row in solutions(store.query(with_terms(load_query("search_facets"), named))):
         owner = found.get(row["doc"].value)
         if owner is not None:
-            owner.facets.add((row["facet"].value, row["value"].value))
+            facet, value = row["facet"].value, row["value"].value
+            owner.facets.add((facet, value))
+            if facet == "place" and value in provinces:
+                owner.facets.add(("province", value))
     for record in found.values():
         record.facets.add(("kind", record.kind))
         if record.kind == "place":

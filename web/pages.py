@@ -132,7 +132,8 @@ def resource_page(resource: NamedNode, alternates: dict[str, str]) -> str | None
         extra["datasets"] = index.search("", {"publisher": [iri]}, lang=lang, limit=10)
         extra["ancestors"] = ancestors(view, iri)
     elif kind == "place":
-        extra["located"] = index.search("", {"place": [iri]}, lang=lang, limit=10)
+        extra["located"] = index.search("", {"place": [iri], "kind": ["dataset", "organisation"]},
+                                        lang=lang, limit=10)
         extra["centroid"] = centroid(view, iri)
         extra["ancestors"] = unit_ancestors(view, iri)
     elif kind == "scheme":
@@ -145,7 +146,10 @@ class _Properties:
     """The properties the templates read, as ``P.title`` and so on."""
 
     def __getattr__(self, name: str) -> NamedNode:
-        return TEMPLATE_PROPERTIES[name]
+        try:
+            return TEMPLATE_PROPERTIES[name]
+        except KeyError:
+            raise AttributeError(name) from None
 
 
 TEMPLATE_PROPERTIES: dict[str, NamedNode] = {
