@@ -18,21 +18,17 @@ Usage: python bench/http.py [--datasets 10000] [--repeats 30] [--seconds 5]
 
 from __future__ import annotations
 
-import sys
-
-# This file's own name hides the standard library's `http` while its folder leads sys.path.
-_HERE = sys.path.pop(0)
-import http.client
-
-sys.path.insert(0, _HERE)
+import stdlib_first  # noqa: F401 - before anything imports `http`
 
 import argparse
+import http.client
 import os
 import re
 import shutil
 import signal
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time

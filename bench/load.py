@@ -12,6 +12,8 @@ Prints triples/s, peak RSS and the ratios. Usage: python bench/load.py [--sizes 
 
 from __future__ import annotations
 
+import stdlib_first  # noqa: F401 - before anything imports `http`
+
 import argparse
 import shutil
 import tempfile

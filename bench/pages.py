@@ -10,6 +10,8 @@ Usage: python bench/pages.py [--sizes 10000 100000] [--repeats 40] [--seconds 10
 
 from __future__ import annotations
 
+import stdlib_first  # noqa: F401 - before anything imports `http`
+
 import argparse
 import http.client
 import json

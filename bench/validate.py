@@ -12,6 +12,8 @@ Prints seconds, peak RSS and the ratios. Usage: python bench/validate.py [--size
 
 from __future__ import annotations
 
+import stdlib_first  # noqa: F401 - before anything imports `http`
+
 import argparse
 
 from common import corpus, measured

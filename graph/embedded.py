@@ -295,7 +295,8 @@ class EmbeddedStore:
                 facts = check(staging) if check is not None else None
                 triples = self._count(staged)
                 ops = [self._diff_ops(graph, staged)] if exists else [unmark_ops(graph)]
-                loaded_at = datetime.now(UTC).replace(microsecond=0)
+                # To the microsecond: the search index tells two loads of a source apart by it.
+                loaded_at = datetime.now(UTC)
                 ops.append(provenance_ops(graph, provenance, triples, loaded_at,
                                                 facts or []))
                 ops.append(revision_ops(self._revision))

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode
 
-from graph.namespaces import DCAT, DCT, FOAF, KG, ORG, SKOS, UNIT_LEVEL
+from graph.namespaces import DCAT, DCT, FOAF, KG, ORG, SKOS, UNIT_LEVEL, graph_iri
 from graph.queries import load_query
 from graph.sparql_text import with_terms
 from graph.store import GraphStore, solutions
@@ -43,6 +43,7 @@ BODY_FIELDS = (DCT.description.value, DCAT.keyword.value, SKOS.altLabel.value,
                SKOS.notation.value, KG.acronym.value, DCT.identifier.value,
                DCT.references.value)  # the names of linked places and publishers
 MAX_TERMS = 12
+META_GRAPH = graph_iri("meta")
 # Every value is bound; the statements below are put together only from these constant parts
 # (which is why ruff's S608 is silenced where they are joined).
 FACET_FILTER = ("d.id IN (SELECT doc FROM facets WHERE name = ? "
@@ -122,8 +123,9 @@ class SearchIndex:
         return changed
 
     def _sync(self, store: GraphStore) -> list[str]:
+        # The provenance graph changes with every commit and holds no records.
         current = {info.name.value: f"{info.triples}|{info.loaded_at}"
-                   for info in store.graphs()}
+                   for info in store.graphs() if info.name != META_GRAPH}
         with self._connection() as db:
             indexed = dict(db.execute("SELECT graph, signature FROM graphs").fetchall())
         changed = [g for g, sig in current.items() if indexed.get(g) != sig]

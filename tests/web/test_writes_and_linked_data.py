@@ -122,3 +122,28 @@ def test_catalog_pages_void_sitemap_context_and_dumps(server: str) -> None:
     data = fetch(entry["url"])[2]
     assert len(data) == entry["bytes"] and hashlib.sha256(data).hexdigest() == entry["sha256"]
     assert b"dcat#Dataset" in gzip.decompress(data)
+
+
+def test_a_write_reaches_the_search_index_and_the_answer_cache(server: str,
+                                                               write_token: str) -> None:
+    count = query_url(server, "SELECT (COUNT(*) AS ?n) { GRAPH <https://example.org/graph/"
+                              "w-search> { ?s ?p ?o } }")
+    fetch(count, headers={"Accept": "text/csv"})
+    _, headers, before = fetch(count, headers={"Accept": "text/csv"})
+    assert headers["X-Cache"] == "hit" and before.split()[1] == b"0"
+    _, _, found = fetch(f"{server}/search.json?q=vuot+trao")
+    assert json.loads(found)["total"] == 0
+    body = DATASET.format(n=7).replace("Số liệu 7", "Số liệu Vượt Trào")
+    status, _, answer = fetch(f"{server}/graph-store?graph=https://example.org/graph/w-search",
+                              body.encode(), auth(write_token), method="PUT")
+    assert status in (201, 204), answer
+    _, headers, after = fetch(count, headers={"Accept": "text/csv"})
+    assert headers["X-Cache"] == "miss" and int(after.split()[1]) > 0
+    _, _, found = fetch(f"{server}/search.json?q=vuot+trao")
+    results = json.loads(found)["results"]
+    assert [r["iri"] for r in results] == ["https://x.org/ds/7"]
+    status, _, _ = fetch(f"{server}/graph-store?graph=https://example.org/graph/w-search",
+                         headers=auth(write_token), method="DELETE")
+    assert status in (200, 204)
+    _, _, found = fetch(f"{server}/search.json?q=vuot+trao")
+    assert json.loads(found)["total"] == 0
