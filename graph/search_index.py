@@ -133,7 +133,7 @@ class SearchIndex:
         if not changed and not gone:
             return []
         provinces = {row["unit"].value for row in solutions(store.query(
-            "SELECT ?unit ?level WHERE { ?unit kg:unitLevel ?level }",
+            "SELECT ?unit ?level WHERE { ?unit a kg:AdministrativeUnit ; kg:unitLevel ?level }",
             bindings={"level": UNIT_LEVEL.province}))}
         records = {g: list(_records(store, g, provinces)) for g in changed}
         labels = list(_labels(store))

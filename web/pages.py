@@ -13,7 +13,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from pyoxigraph import Literal, NamedNode, QueryTriples, Triple
 
 from graph.namespaces import (
@@ -35,7 +35,7 @@ from graph.sparql_text import with_terms
 from graph.store import solutions
 from web import get_store
 from web.i18n import language, texts
-from web.search import search_index
+from web.search import listing_format, record_listing, search_index
 
 bp = Blueprint("pages", __name__)
 LABELS = (SKOS.prefLabel.value, FOAF.name.value, DCT.title.value, RDFS.label.value)
@@ -311,9 +311,19 @@ def _natural(notation: str) -> tuple[Any, ...]:
                  for part in notation.replace("-", ".").split("."))
 
 
+def _listing_format(suffix: str | None) -> str:
+    fmt = listing_format(suffix)
+    if fmt is None:
+        abort(406)
+    return fmt
+
+
 @bp.route("/organisations")
-def organisations() -> Response:
-    """The federation's organisations as a tree: federation, members, their units."""
+@bp.route("/organisations.<suffix>")
+def organisations(suffix: str | None = None) -> Response:
+    """The federation's organisations as a tree: federation, members, their units (also as
+    JSON or CSV rows)."""
+    fmt = _listing_format(suffix)
     lang = language()
     rows = list(solutions(get_store().query(load_query("organisation_tree"))))
     nodes: dict[str, dict[str, Any]] = {}
@@ -340,13 +350,21 @@ def organisations() -> Response:
             roots.append(node)
     for node in nodes.values():
         node["children"].sort(key=lambda n: n["label"])
+    if fmt != "html":
+        records = [{"iri": n["iri"], "label": n["label"], "kind": n["kind"],
+                    "parent": parents.get(n["iri"], "")} for n in nodes.values()]
+        return record_listing(records, ["iri", "label", "kind", "parent"], fmt,
+                              "pages.organisations")
     return Response(render_template("pages/organisations.html", roots=roots,
-                                     count=len(nodes)), mimetype="text/html")
+                                     count=len(nodes), listing="pages.organisations"),
+                    mimetype="text/html")
 
 
 @bp.route("/places")
-def places() -> Response:
+@bp.route("/places.<suffix>")
+def places(suffix: str | None = None) -> Response:
     """The provinces before and after 1 July 2025, each a link to its page."""
+    fmt = _listing_format(suffix)
     editions: dict[str, list[dict[str, str]]] = {"2025": [], "pre-2025": []}
     lang = language()
     for row in solutions(get_store().query(load_query("provinces"))):
@@ -359,14 +377,19 @@ def places() -> Response:
                 entries[-1]["label"] = label.value
             continue
         entries.append({"iri": row["unit"].value, "label": label.value,
-                        "code": row["code"].value if row["code"] else ""})
-    return Response(render_template("pages/places.html", editions=editions),
-                    mimetype="text/html")
+                        "code": row["code"].value if row["code"] else "", "edition": edition})
+    if fmt != "html":
+        return record_listing([*editions["2025"], *editions["pre-2025"]],
+                              ["iri", "code", "label", "edition"], fmt, "pages.places")
+    return Response(render_template("pages/places.html", editions=editions,
+                                    listing="pages.places"), mimetype="text/html")
 
 
 @bp.route("/vocab")
-def vocabularies() -> Response:
+@bp.route("/vocab.<suffix>")
+def vocabularies(suffix: str | None = None) -> Response:
     """Every concept scheme with its number of concepts."""
+    fmt = _listing_format(suffix)
     lang = language()
     schemes: dict[str, dict[str, Any]] = {}
     for row in solutions(get_store().query(load_query("scheme_list"))):
@@ -375,8 +398,10 @@ def vocabularies() -> Response:
         if row["label"] is not None and (row["label"].language == lang or not entry["label"]):
             entry["label"] = row["label"].value
     ordered = sorted(schemes.values(), key=lambda s: s["label"])
-    return Response(render_template("pages/vocabularies.html", schemes=ordered),
-                    mimetype="text/html")
+    if fmt != "html":
+        return record_listing(ordered, ["iri", "label", "count"], fmt, "pages.vocabularies")
+    return Response(render_template("pages/vocabularies.html", schemes=ordered,
+                                    listing="pages.vocabularies"), mimetype="text/html")
 
 
 def sparql_link(iri: str) -> str:

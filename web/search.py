@@ -141,3 +141,35 @@ def toggle_url(name: str, value: str) -> str:
 
 def kind_label(kind: str) -> str:
     return texts(language()).get(f"kind_{kind}", kind)
+
+
+def record_listing(records: list[dict[str, Any]], columns: list[str], fmt: str,
+                   endpoint: str) -> Response:
+    """A listing page's records as JSON or CSV, in IRI order with a keyset cursor (``after``
+    is the last IRI of the previous page), so pages stay stable while records are added."""
+    try:
+        limit = min(MAX_LIMIT * 5, max(1, int(request.args.get("limit", "1000"))))
+    except ValueError:
+        return error(400, "limit= must be a number")
+    after = request.args.get("after", "")
+    ordered = sorted((r for r in records if r["iri"] > after), key=lambda r: r["iri"])
+    page, more = ordered[:limit], len(ordered) > limit
+    next_url = (url_for(endpoint, format=fmt, limit=limit, after=page[-1]["iri"])
+                if more and page else None)
+    rows = [{name: record.get(name, "") for name in columns} for record in page]
+    if fmt == "json":
+        response = Response(json.dumps({"total": len(records), "results": rows,
+                                        "next": page[-1]["iri"] if more and page else None,
+                                        "next_url": next_url}, ensure_ascii=False, indent=1),
+                            mimetype="application/json")
+    else:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(str(row[name])) for name in columns])
+        response = Response(out.getvalue(), mimetype="text/csv")
+    if next_url:
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    response.vary.add("Accept")
+    return response

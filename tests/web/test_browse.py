@@ -149,3 +149,26 @@ def test_sparql_form_works_without_javascript(browse_server: str) -> None:
     assert status == 200 and page.count("<tr>") == 6
     status, _, page = get(f"{browse_server}/sparql?format=html&query=SELEC")
     assert status == 400 and 'id="query-error"' in page
+
+
+def test_every_listing_comes_as_json_and_csv_with_a_cursor(browse_server: str) -> None:
+    status, _, body = get(f"{browse_server}/places.json?limit=40")
+    first = json.loads(body)
+    assert status == 200 and first["total"] == 34 + 63 and len(first["results"]) == 40
+    seen = [r["iri"] for r in first["results"]]
+    page = first
+    for _ in range(10):
+        if not page["next_url"]:
+            break
+        _, _, body = get(browse_server + page["next_url"])
+        page = json.loads(body)
+        seen += [r["iri"] for r in page["results"]]
+    assert len(seen) == len(set(seen)) == 97
+    status, headers, body = get(f"{browse_server}/organisations", {"Accept": "text/csv"})
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert headers["Content-Type"].startswith("text/csv") and len(rows) == 44
+    assert any(row["parent"] == "" for row in rows)
+    status, _, body = get(f"{browse_server}/vocab.json")
+    assert status == 200 and {"iri", "label", "count"} <= set(json.loads(body)["results"][0])
+    _, _, html = get(f"{browse_server}/vocab")
+    assert 'rel="alternate" type="application/json"' in html
