@@ -145,6 +145,8 @@ def main() -> None:
                 stop(proc)
             print(f"{size} datasets: store built and indexed in {built:.0f} s; search index "
                   f"{index.stat().st_size / 2**20:.1f} MiB")
+            for name, (p50, p95) in results[size].items():
+                print(f"  {name:24} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms", flush=True)
     names = list(next(iter(results.values())))
     print(f"\n{'page':24}" + "".join(f"{f'{s} p50/p95 ms':>22}" for s in results))
     for name in names:

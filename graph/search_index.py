@@ -17,7 +17,7 @@ import re
 import sqlite3
 import tempfile
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,6 +43,7 @@ BODY_FIELDS = (DCT.description.value, DCAT.keyword.value, SKOS.altLabel.value,
                SKOS.notation.value, KG.acronym.value, DCT.identifier.value,
                DCT.references.value)  # the names of linked places and publishers
 MAX_TERMS = 12
+ANSWERS_KEPT = 512
 META_GRAPH = graph_iri("meta")
 # Every value is bound; the statements below are put together only from these constant parts
 # (which is why ruff's S608 is silenced where they are joined).
@@ -105,6 +106,11 @@ class SearchIndex:
         self._local = threading.local()
         self._write_lock = threading.Lock()
         self._revision: int | None = None
+        # Answers by their arguments, dropped whenever a sync changes the index: the
+        # unfiltered listings (home page, "all datasets") cost a GROUP BY over every facet row.
+        self._answers: OrderedDict[tuple[object, ...], SearchPage] = OrderedDict()
+        self._answers_lock = threading.Lock()
+        self._generation = 0
         with self._connection() as db:
             db.executescript(SCHEMA)
 
@@ -152,6 +158,11 @@ class SearchIndex:
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
+        with self._answers_lock:
+            # A search that began before this sync stores its page under the old generation,
+            # where no later search looks.
+            self._generation += 1
+            self._answers.clear()
         return [*changed, *gone]
 
     # -- searching ---------------------------------------------------------------------------
@@ -162,6 +173,23 @@ class SearchIndex:
         """Records matching every word of ``text`` (any order, prefix match, case and
         diacritics folded) and, per facet, any of its values; best first, or most recently
         modified first without text. ``cursor`` continues after a page's last hit."""
+        chosen = tuple(sorted((k, tuple(sorted(v))) for k, v in (filters or {}).items()))
+        key = (self._generation, text, chosen, lang, cursor, limit, facet_limit)
+        with self._answers_lock:
+            found = self._answers.get(key)
+            if found is not None:
+                self._answers.move_to_end(key)
+                return found
+        page = self._search(text, filters, lang=lang, cursor=cursor, limit=limit,
+                            facet_limit=facet_limit)
+        with self._answers_lock:
+            self._answers[key] = page
+            while len(self._answers) > ANSWERS_KEPT:
+                self._answers.popitem(last=False)
+        return page
+
+    def _search(self, text: str, filters: Mapping[str, Iterable[str]] | None, *, lang: str,
+                cursor: str | None, limit: int, facet_limit: int) -> SearchPage:
         lang = lang if lang in ("vi", "en") else "vi"
         terms = re.findall(r"\w+", fold(text))[:MAX_TERMS]
         match = " AND ".join(f'"{term}"*' for term in terms)

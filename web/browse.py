@@ -15,12 +15,16 @@ bp = Blueprint("browse", __name__)
 
 @bp.route("/")
 def home() -> str:
-    """Counts of what the graph holds, the source graphs and a query box."""
+    """Counts of what the graph holds (records from the search index, which knows them
+    already; schemes from the store), recent datasets, top themes and publishers."""
     lang = language()
     store = get_store()
-    row = next(iter(solutions(store.query(load_query("home_counts")))))
-    counts = {name: int(row[name].value) for name in ("datasets", "organisations", "units",
-                                                      "schemes")}
-    recent = search_index().search("", {"kind": ["dataset"]}, lang=lang, limit=8)
+    index = search_index()
+    kinds = {value: count for value, _, count in
+             index.search("", {}, lang=lang, limit=1).facets.get("kind", [])}
+    schemes = next(iter(solutions(store.query(load_query("scheme_count")))))["schemes"]
+    counts = {"datasets": kinds.get("dataset", 0), "organisations": kinds.get("organisation", 0),
+              "units": kinds.get("place", 0), "schemes": int(schemes.value)}
+    recent = index.search("", {"kind": ["dataset"]}, lang=lang, limit=8)
     return render_template("browse/home.html", t=texts(lang), lang=lang, counts=counts,
                            graphs=store.graphs(), recent=recent)

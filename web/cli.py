@@ -58,6 +58,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, base_iri: str 
     handle: StoreHandle = ctx.obj
     location = handle.location
     signal.signal(signal.SIGTERM, _stop)
+    _say_if_assets_missing()
     if location == "memory" or location.startswith(("http://", "https://")):
         app = create_app(config, store=get_store(ctx))
         click.echo(f"serving on http://{host}:{port}/ (SPARQL at /sparql)")
@@ -82,6 +83,18 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, base_iri: str 
             pass
         finally:
             store.close()
+
+
+def _say_if_assets_missing() -> None:
+    from os import environ
+
+    from web.assets import PACKAGES
+
+    folder = Path(environ.get("KG_ASSETS_DIR", "data/assets"))
+    missing = [p.name for p in PACKAGES if not (folder / p.folder / ".version").is_file()]
+    if missing:
+        click.echo(f"note: {', '.join(missing)} not in {folder} (run `kg assets`): pages go "
+                   "without the map and with a plain SPARQL form", err=True)
 
 
 def _stop(signum: int, frame: object) -> None:

@@ -267,9 +267,13 @@ def schema_org(view: View, iri: str) -> str:
 def scheme_tree(scheme: str, lang: str, limit: int = 600) -> list[dict[str, Any]]:
     """The scheme's concepts as nested nodes; very large schemes (administrative units)
     show their top level only."""
-    rows = list(solutions(get_store().query(load_query("scheme_concepts"),
-                                            bindings={"scheme": NamedNode(scheme)})))
-    top_only = len({row["concept"].value for row in rows}) > limit
+    store, scheme_node = get_store(), NamedNode(scheme)
+    size = next(iter(solutions(store.query(
+        with_terms(load_query("scheme_size"), {"scheme": scheme_node})))))["concepts"]
+    top_only = int(size.value) > limit
+    rows = list(solutions(store.query(
+        load_query("scheme_top_concepts" if top_only else "scheme_concepts"),
+        bindings={"scheme": scheme_node})))
     nodes: dict[str, dict[str, Any]] = {}
     parents: dict[str, str] = {}
     for row in rows:

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-EXAMPLES: list[tuple[str, str, str]] = [
+import re
+
+from graph.namespaces import PREFIXES
+
+
+def declared(text: str) -> str:
+    """``text`` with PREFIX lines for the prefixes it uses: the endpoint knows them, but a
+    query copied elsewhere (or checked by the editor) must declare them."""
+    used = sorted(set(re.findall(r"\b([a-z]+):[A-Za-z]", text)) & set(PREFIXES))
+    return "".join(f"PREFIX {name}: <{PREFIXES[name]}>\n" for name in used) + text
+
+
+_EXAMPLES: list[tuple[str, str, str]] = [
     ("Tập dữ liệu theo chủ đề", "Datasets per theme", """\
 SELECT ?theme ?label (COUNT(?dataset) AS ?datasets) WHERE {
   ?dataset a dcat:Dataset ; dcat:theme ?theme .
@@ -48,3 +60,4 @@ SELECT ?dataset ?score WHERE {
 ORDER BY ?score
 LIMIT 20"""),
 ]
+EXAMPLES = [(vi, en, declared(text)) for vi, en, text in _EXAMPLES]
