@@ -121,13 +121,19 @@ def write_token(demo_store_path: Path) -> str:
 def server(demo_store_path: Path, write_token: str) -> Iterator[str]:
     """A real `kg serve` (waitress + its oxigraph engine) on a free loopback port, with a
     2-second query limit, stopped by its process id."""
+    with kg_serve(demo_store_path, "--query-timeout", "2", "--tokens",
+                  str(demo_store_path.parent / WRITE_TOKEN_FILE)) as base:
+        yield base
+
+
+@contextlib.contextmanager
+def kg_serve(store: Path, *options: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """`kg serve` on ``store`` and a free loopback port, stopped by its process id."""
     port = free_port()
-    proc = subprocess.Popen(kg_command("--store", str(demo_store_path), "serve",
-                                       "--host", "127.0.0.1", "--port", str(port),
-                                       "--query-timeout", "2", "--tokens",
-                                       str(demo_store_path.parent / WRITE_TOKEN_FILE)),
+    proc = subprocess.Popen(kg_command("--store", str(store), "serve", "--host", "127.0.0.1",
+                                       "--port", str(port), *options),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            cwd=demo_store_path.parent)
+                            cwd=store.parent, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_responds(base + "/")
@@ -220,17 +226,7 @@ def browse_server(tmp_path_factory: pytest.TempPathFactory,
     subprocess.run(kg_command("--store", str(store), "load", "catalog",
                               str(hostile_catalog(folder))),
                    check=True, capture_output=True, timeout=120)
-    port = free_port()
     env = {**os.environ, "KG_TILE_URL": "http://127.0.0.1:9/{z}/{x}/{y}.png",
            "KG_ASSETS_DIR": str(front_end_assets or folder / "no-assets")}
-    proc = subprocess.Popen(kg_command("--store", str(store), "serve", "--host", "127.0.0.1",
-                                       "--port", str(port), "--query-timeout", "10"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder,
-                            env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_responds(base + "/")
+    with kg_serve(store, "--query-timeout", "10", env=env) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)

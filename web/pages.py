@@ -135,7 +135,7 @@ def resource_page(resource: NamedNode, alternates: dict[str, str]) -> str | None
         extra["located"] = index.search("", {"place": [iri], "kind": ["dataset", "organisation"]},
                                         lang=lang, limit=10)
         extra["centroid"] = centroid(view, iri)
-        extra["ancestors"] = unit_ancestors(view, iri)
+        extra["ancestors"] = ancestors(view, iri, SKOS.broader, depth=5)
     elif kind == "scheme":
         extra["tree"] = scheme_tree(iri, lang)
     return render_template(f"pages/{kind}.html", v=view, r=iri, P=PROPERTIES,
@@ -193,22 +193,14 @@ def quality_rows(view: View, iri: str) -> list[tuple[str, str]]:
     return [(name, value) for name, value, _ in rows]
 
 
-def ancestors(view: View, iri: str) -> list[str]:
-    """From the top of the hierarchy down to the organisation's parent."""
+def ancestors(view: View, iri: str, predicate: NamedNode = ORG.subOrganizationOf,
+              depth: int = 10) -> list[str]:
+    """From the top of a hierarchy down to the parent of ``iri`` (``predicate`` points up)."""
     chain: list[str] = []
-    current = view.iri(iri, ORG.subOrganizationOf)
-    while current and current not in chain and len(chain) < 10:
+    current = view.iri(iri, predicate)
+    while current and current not in chain and len(chain) < depth:
         chain.append(current)
-        current = view.iri(current, ORG.subOrganizationOf)
-    return list(reversed(chain))
-
-
-def unit_ancestors(view: View, iri: str) -> list[str]:
-    chain: list[str] = []
-    current = view.iri(iri, SKOS.broader)
-    while current and current not in chain and len(chain) < 5:
-        chain.append(current)
-        current = view.iri(current, SKOS.broader)
+        current = view.iri(current, predicate)
     return list(reversed(chain))
 
 
