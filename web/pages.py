@@ -113,7 +113,7 @@ def resource_page(resource: NamedNode, alternates: dict[str, str]) -> str | None
     """The HTML page of a resource of one of the browse UI's kinds, or None for others."""
     store = get_store()
     types = [row["type"].value for row in solutions(store.query(
-        "SELECT ?resource ?type WHERE { ?resource a ?type }", bindings={"resource": resource}))]
+        with_terms("SELECT ?type WHERE { ?resource a ?type }", {"resource": resource})))]
     kind = page_kind(types)
     if kind is None:
         return None
@@ -263,9 +263,11 @@ def scheme_tree(scheme: str, lang: str, limit: int = 600) -> list[dict[str, Any]
     size = next(iter(solutions(store.query(
         with_terms(load_query("scheme_size"), {"scheme": scheme_node})))))["concepts"]
     top_only = int(size.value) > limit
-    rows = list(solutions(store.query(
+    # Written in: a remote store sends bindings as a trailing VALUES block, which the engine
+    # joins only after matching every scheme's concepts.
+    rows = list(solutions(store.query(with_terms(
         load_query("scheme_top_concepts" if top_only else "scheme_concepts"),
-        bindings={"scheme": scheme_node})))
+        {"scheme": scheme_node}))))
     nodes: dict[str, dict[str, Any]] = {}
     parents: dict[str, str] = {}
     for row in rows:
