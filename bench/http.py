@@ -22,10 +22,8 @@ import stdlib_first  # noqa: F401 - before anything imports `http`
 
 import argparse
 import http.client
-import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -40,7 +38,7 @@ from pathlib import Path
 from common import ENV, KG, ROOT, SHARED_UNITS, build_store
 
 sys.path.insert(0, str(ROOT))
-from web.engine import free_port, oxigraph_command
+from web.engine import free_port, oxigraph_command, stop_group
 
 PREFIXES = """PREFIX dcat: <http://www.w3.org/ns/dcat#>
 PREFIX dct: <http://purl.org/dc/terms/>
@@ -120,13 +118,7 @@ class Server:
                 conn.close()
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        stop_group(self.proc, timeout=20)
 
 
 def latency(server: Server, query: Query, repeats: int, seconds: float,

@@ -15,9 +15,7 @@ import stdlib_first  # noqa: F401 - before anything imports `http`
 import argparse
 import http.client
 import json
-import os
 import random
-import signal
 import statistics
 import subprocess
 import tempfile
@@ -47,13 +45,9 @@ def serve(store: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    from web.engine import stop_group
+
+    stop_group(proc, timeout=20)
 
 
 def fetch(port: int, path: str, conn: http.client.HTTPConnection | None = None

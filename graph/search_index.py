@@ -256,11 +256,6 @@ class SearchIndex:
             row = db.execute("SELECT graph FROM docs WHERE iri = ?", (iri,)).fetchone()
         return str(row[0]) if row else None
 
-    def labels(self, iris: Iterable[str], lang: str) -> dict[str, str]:
-        """Names of facet values in ``lang``, else in the other language."""
-        with self._connection() as db:
-            return self._labels(db, set(iris), lang)
-
     @staticmethod
     def _labels(db: sqlite3.Connection, iris: set[str], lang: str) -> dict[str, str]:
         found: dict[str, str] = {}

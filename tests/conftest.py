@@ -177,10 +177,10 @@ HOSTILE = "<script>window.pwned=1</script>"
 def front_end_assets() -> Path | None:
     """Leaflet and YASGUI fetched from the npm registry once (`kg assets`), or None when npm
     cannot fetch them (the pages then use their no-JavaScript fallbacks)."""
-    from web.assets import PACKAGES, AssetError, fetch_assets
+    from web.assets import AssetError, fetch_assets, missing
 
     target = ARTIFACTS / "assets"
-    if all((target / p.folder / ".version").is_file() for p in PACKAGES):
+    if not missing(target):
         return target
     staging = ARTIFACTS / f"assets-{os.getpid()}"
     try:

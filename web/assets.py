@@ -61,11 +61,8 @@ def fetch_assets(target: Path, npm: str = "npm") -> list[Path]:
         raise AssetError("npm is not installed (Debian: apt-get install npm); the pages work "
                          "without the map and with a plain SPARQL form")
     written: list[Path] = []
-    for package in PACKAGES:
+    for package in missing(target):
         folder = target / package.folder
-        stamp = folder / ".version"
-        if stamp.is_file() and stamp.read_text().strip() == package.version:
-            continue
         with tempfile.TemporaryDirectory(prefix="kg-assets-") as tmp:
             done = subprocess.run(  # noqa: S603 - fixed arguments, pinned versions
                 [npm, "pack", f"{package.name}@{package.version}", "--silent"],
@@ -79,8 +76,18 @@ def fetch_assets(target: Path, npm: str = "npm") -> list[Path]:
                 raise AssetError(f"{tarball.name} is not the pinned {package.name} "
                                  f"{package.version} (sha512 {digest[:16]}…)")
             written += _unpack(tarball, package, folder)
-        stamp.write_text(package.version)
+        (folder / ".version").write_text(package.version)
     return written
+
+
+def missing(target: Path) -> list[Package]:
+    """The pinned packages not (or not in their pinned version) under ``target``."""
+    found = []
+    for package in PACKAGES:
+        stamp = target / package.folder / ".version"
+        if not (stamp.is_file() and stamp.read_text().strip() == package.version):
+            found.append(package)
+    return found
 
 
 def _unpack(tarball: Path, package: Package, folder: Path) -> list[Path]:
@@ -105,9 +112,9 @@ def assets_dir() -> Path:
 
 
 @bp.app_template_global("have_asset")
-def have(package: str) -> bool:
+def have(folder: str) -> bool:
     """Whether the pages may use a package (its files were fetched)."""
-    return (assets_dir() / package / ".version").is_file()
+    return all(p.folder != folder for p in missing(assets_dir()))
 
 
 @bp.route("/assets/<path:path>")

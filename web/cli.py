@@ -88,12 +88,12 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, base_iri: str 
 def _say_if_assets_missing() -> None:
     from os import environ
 
-    from web.assets import PACKAGES
+    from web.assets import missing
 
     folder = Path(environ.get("KG_ASSETS_DIR", "data/assets"))
-    missing = [p.name for p in PACKAGES if not (folder / p.folder / ".version").is_file()]
-    if missing:
-        click.echo(f"note: {', '.join(missing)} not in {folder} (run `kg assets`): pages go "
+    absent = [p.name for p in missing(folder)]
+    if absent:
+        click.echo(f"note: {', '.join(absent)} not in {folder} (run `kg assets`): pages go "
                    "without the map and with a plain SPARQL form", err=True)
 
 

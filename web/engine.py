@@ -39,6 +39,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def stop_group(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
+    """Stop a process started with ``start_new_session`` and everything it started: TERM,
+    then KILL when it has not gone within ``timeout`` seconds."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 class Engine:
     """`oxigraph serve` on one store and one loopback port, which can be restarted.
 
@@ -67,14 +79,8 @@ class Engine:
         _wait(self._proc, self.url)
 
     def stop(self) -> None:
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        if self._proc is not None:
+            stop_group(self._proc)
 
     def stop_query(self) -> None:
         """Kill the engine (and with it the runaway query) and start it again."""

@@ -402,13 +402,9 @@ def vocabularies(suffix: str | None = None) -> Response:
                                     listing="pages.vocabularies"), mimetype="text/html")
 
 
-def sparql_link(iri: str) -> str:
+@bp.app_template_global("sparql_about")
+def sparql_about(iri: str) -> str:
     """The SPARQL editor, opened on a query about ``iri``."""
     query = f"SELECT ?property ?value WHERE {{\n  <{iri}> ?property ?value .\n}}"
     return url_for("sparql.query", query=query, format="html", lang=request.args.get("lang"))
-
-
-@bp.app_template_global("sparql_about")
-def sparql_about(iri: str) -> str:
-    return sparql_link(iri)
 
