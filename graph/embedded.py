@@ -11,6 +11,7 @@ nobody could see. Markers in the meta graph let ``open`` finish what a crash int
 
 from __future__ import annotations
 
+import io
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
@@ -23,6 +24,8 @@ from pyoxigraph import (
     DefaultGraph,
     NamedNode,
     Quad,
+    QueryBoolean,
+    QueryResultsFormat,
     QuerySolutions,
     RdfFormat,
     Store,
@@ -183,6 +186,20 @@ class EmbeddedStore:
                      ) -> QueryResult | Iterator[Triple]:
         """Like ``query``; here already lazy: rows are computed as they are read."""
         return self.query(sparql, default_graph=default_graph, named_graphs=named_graphs)
+
+    def serialized_query(self, sparql: str, media_type: str, *,
+                         default_graph: list[GraphName] | None = None,
+                         named_graphs: list[NamedNode] | None = None) -> Iterator[bytes]:
+        """A SELECT or ASK answer written by pyoxigraph in ``media_type``, in one piece."""
+        fmt = QueryResultsFormat.from_media_type(media_type)
+        if fmt is None:
+            raise StoreError(f"no SPARQL results format has the media type {media_type!r}")
+        result = self.query(sparql, default_graph=default_graph, named_graphs=named_graphs)
+        if not isinstance(result, QuerySolutions | QueryBoolean):
+            raise StoreError("only SELECT and ASK answers are written as SPARQL results")
+        out = io.BytesIO()
+        result.serialize(out, fmt)
+        return iter([out.getvalue()])
 
     def graphs(self) -> list[GraphInfo]:
         """Visible named graphs with their triple counts and provenance."""

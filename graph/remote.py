@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import http.client
 import io
+import select
+import socket
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 from urllib.parse import urlencode, urlsplit
 
 from pyoxigraph import (
@@ -47,6 +49,10 @@ RETRIES = 50
 
 class QueryTimeoutError(StoreError):
     """The server stopped a query that ran longer than its time limit."""
+
+
+class ServerUnreachableError(StoreError):
+    """The SPARQL server did not answer, even after retrying for a few seconds."""
 
 
 @dataclass(frozen=True)
@@ -94,8 +100,16 @@ class _IdlePool:
         self._size = size
 
     def take(self) -> http.client.HTTPConnection | None:
-        with self._lock:
-            return self._idle.pop() if self._idle else None
+        """An idle connection the server has not closed meanwhile (an engine restarted after a
+        runaway query closes them all), or None."""
+        while True:
+            with self._lock:
+                if not self._idle:
+                    return None
+                connection = self._idle.pop()
+            if connection.sock is not None and not _closed_by_peer(connection.sock):
+                return connection
+            connection.close()
 
     def give(self, connection: http.client.HTTPConnection) -> None:
         with self._lock:
@@ -109,6 +123,13 @@ class _IdlePool:
             idle, self._idle = self._idle, []
         for connection in idle:
             connection.close()
+
+
+def _closed_by_peer(sock: socket.socket) -> bool:
+    """An idle keep-alive socket with something to read has been closed (or broken) by the
+    server: a server sends nothing unasked."""
+    readable, _, _ = select.select([sock], [], [], 0)
+    return bool(readable)
 
 
 class HttpStore:
@@ -145,8 +166,8 @@ class HttpStore:
                 # is restarting: retry for a few seconds, but never a streamed body, which
                 # cannot be sent twice.
                 if attempt == RETRIES or chunked:
-                    raise StoreError(f"cannot reach the SPARQL server at {key}: {error}"
-                                     ) from error
+                    raise ServerUnreachableError(
+                        f"cannot reach the SPARQL server at {key}: {error}") from error
                 if attempt > 1:
                     time.sleep(0.1)
         raise AssertionError("unreachable")
@@ -216,38 +237,65 @@ class HttpStore:
                ) -> QueryResult | Iterator[Triple]:
         """A query answered as it comes, on a connection of its own (kept alive for the next
         stream when the answer is read to the end, closed otherwise)."""
-        params = self._dataset(union, default_graph, named_graphs)
+        body = self._open_stream(sparql, self._dataset(union, default_graph, named_graphs),
+                                 f"{RESULTS_JSON}, {N_TRIPLES};q=0.9")
+        readable = cast("IO[bytes]", body)
+        if body.media_type == N_TRIPLES:
+            return _closing(parse(readable, RdfFormat.N_TRIPLES), body)
+        return parse_query_results(readable, QueryResultsFormat.JSON)
+
+    def stream_bytes(self, sparql: str, media_type: str, *,
+                     default_graph: list[Any] | None = None,
+                     named_graphs: list[Any] | None = None, union: bool = False
+                     ) -> Iterator[bytes]:
+        """The server's answer in ``media_type``, its bytes as they come."""
+        body = self._open_stream(sparql, self._dataset(union, default_graph, named_graphs),
+                                 media_type)
+        if body.media_type != media_type:
+            body.close()
+            raise StoreError(f"the SPARQL server answered {body.media_type!r}, "
+                             f"not {media_type!r}")
+        return _chunks(body)
+
+    def _open_stream(self, sparql: str, params: list[tuple[str, str]], accept: str
+                     ) -> _Guarded:
         parts = urlsplit(self.endpoint.query_url)
         target = parts.path + "?" + urlencode(params) if params else parts.path
-        headers = {"Content-Type": "application/sparql-query; charset=utf-8",
-                   "Accept": f"{RESULTS_JSON}, {N_TRIPLES};q=0.9"}
-        while True:
-            pooled = self._streams.take()
-            connection = pooled or self._connect(self.endpoint.query_url)
+        headers = {"Content-Type": "application/sparql-query; charset=utf-8", "Accept": accept}
+        for attempt in range(1, RETRIES + 1):
+            connection = self._streams.take()
+            if connection is None:
+                connection = self._connect(self.endpoint.query_url)
+                try:
+                    connection.connect()
+                except OSError as error:
+                    if attempt == RETRIES:
+                        raise ServerUnreachableError(f"cannot reach the SPARQL server at "
+                                                     f"{self.endpoint.query_url}: {error}"
+                                                     ) from error
+                    # A server being restarted (after a runaway query) is back in a moment.
+                    time.sleep(0.1)
+                    continue
             try:
                 connection.request("POST", target, body=sparql.encode("utf-8"), headers=headers)
                 response = connection.getresponse()
                 break
             except (ConnectionError, http.client.HTTPException, OSError) as error:
                 connection.close()
-                if pooled is None:
-                    raise StoreError(f"cannot reach the SPARQL server at "
-                                     f"{self.endpoint.query_url}: {error}") from error
-                # The server closed its idle side, or was restarted: so were the others.
-                self._streams.clear()
+                # Never sent twice: the server had the query, and may have been stopped for it.
+                raise ServerUnreachableError(f"the SPARQL server at {self.endpoint.query_url} "
+                                             f"closed the connection: {error}") from error
             except BaseException:
                 connection.close()
                 raise
+        else:
+            raise AssertionError("unreachable")
         try:
             self._check(response, "query")
         except BaseException:
             connection.close()
             raise
-        guarded: Any = _Guarded(response, connection, self._streams)
-        media = (response.getheader("Content-Type") or "").split(";")[0].strip()
-        if media == N_TRIPLES:
-            return _closing(parse(guarded, RdfFormat.N_TRIPLES), guarded)
-        return parse_query_results(guarded, QueryResultsFormat.JSON)
+        return _Guarded(response, connection, self._streams)
 
     def _dataset(self, union: bool, default_graph: list[Any] | None,
                  named_graphs: list[Any] | None) -> list[tuple[str, str]]:
@@ -355,6 +403,7 @@ class _Guarded(io.RawIOBase):
 
     def __init__(self, response: http.client.HTTPResponse,
                  connection: http.client.HTTPConnection, pool: _IdlePool) -> None:
+        self.media_type = (response.getheader("Content-Type") or "").split(";")[0].strip()
         self._response = response
         self._connection: http.client.HTTPConnection | None = connection
         self._pool = pool
@@ -394,6 +443,14 @@ def _closing(triples: Iterator[Triple], body: _Guarded) -> Iterator[Triple]:
         body.close()
 
 
+def _chunks(body: _Guarded) -> Iterator[bytes]:
+    try:
+        while chunk := body.read(CHUNK):
+            yield chunk
+    finally:
+        body.close()
+
+
 class RemoteStore(EmbeddedStore):
     """The ``GraphStore`` on a SPARQL 1.1 server: the same staging and commit as the embedded
     store, each step a request. Another process may write to the server too, so the change
@@ -412,19 +469,31 @@ class RemoteStore(EmbeddedStore):
     def stream_query(self, sparql: str, *, default_graph: list[GraphName] | None = None,
                      named_graphs: list[NamedNode] | None = None
                      ) -> QueryResult | Iterator[Triple]:
-        hidden = self._hidden
-        visible = self.visible_graphs()
-        text = prologue() + sparql
         store: HttpStore = self._store
         try:
-            if default_graph is None and named_graphs is None and not hidden:
-                return store.stream(text, union=True)
-            return store.stream(
-                text,
-                default_graph=[g for g in (default_graph or visible) if g not in hidden],
-                named_graphs=[g for g in (named_graphs or visible) if g not in hidden])
+            return store.stream(prologue() + sparql, **self._dataset(default_graph, named_graphs))
         except SyntaxError as error:
             raise StoreError(f"SPARQL syntax error: {error}") from error
+
+    def serialized_query(self, sparql: str, media_type: str, *,
+                         default_graph: list[GraphName] | None = None,
+                         named_graphs: list[NamedNode] | None = None) -> Iterator[bytes]:
+        """The server's own bytes, passed through: nothing is parsed and written again."""
+        store: HttpStore = self._store
+        try:
+            return store.stream_bytes(prologue() + sparql, media_type,
+                                      **self._dataset(default_graph, named_graphs))
+        except SyntaxError as error:
+            raise StoreError(f"SPARQL syntax error: {error}") from error
+
+    def _dataset(self, default_graph: list[GraphName] | None,
+                 named_graphs: list[NamedNode] | None) -> dict[str, Any]:
+        hidden = self._hidden
+        if default_graph is None and named_graphs is None and not hidden:
+            return {"union": True}
+        visible = self.visible_graphs()
+        return {"default_graph": [g for g in (default_graph or visible) if g not in hidden],
+                "named_graphs": [g for g in (named_graphs or visible) if g not in hidden]}
 
     def revision(self) -> int:
         if self.sole_writer:

@@ -21,6 +21,7 @@ _TOKEN = re.compile(r"""
   | (?P<var>[?$][A-Za-z0-9_\u00C0-\uFFFF]+)
   | (?P<pname>(?:[A-Za-z\u00C0-\uFFFF][\w.\-\u00B7\u00C0-\uFFFF]*)?:
                (?:[\w\-\u00C0-\uFFFF:%]|\\.)*(?:[\w.\-\u00C0-\uFFFF:%]|\\.)*)
+  | (?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?)
   | (?P<word>[A-Za-z_]\w*)
   | (?P<space>\s+)
   | (?P<other>.)
@@ -69,6 +70,46 @@ def remote_targets(text: str) -> list[str | None]:
             else:
                 found.append(None)
     return found
+
+
+@dataclass(frozen=True)
+class QueryShape:
+    """A query's form and the row limit its outermost query sets (None: no limit)."""
+
+    form: str | None
+    limit: int | None
+
+    def rows_at_most(self, cap: int) -> bool:
+        """Whether the answer can never hold more than ``cap`` rows."""
+        return self.form == "ASK" or (
+            self.form == "SELECT" and self.limit is not None and self.limit <= cap)
+
+
+def query_shape(text: str) -> QueryShape:
+    """The form (SELECT, ASK, CONSTRUCT, DESCRIBE) and the outermost LIMIT of a query: what
+    is written outside every brace belongs to the outermost query, never to a subquery.
+
+    >>> query_shape("SELECT * { { SELECT ?s { ?s ?p ?o } LIMIT 5 } } LIMIT 100 # LIMIT 1")
+    QueryShape(form='SELECT', limit=100)
+    >>> query_shape('PREFIX x: <urn:x#> CONSTRUCT WHERE { ?s x:LIMIT "LIMIT 3" }')
+    QueryShape(form='CONSTRUCT', limit=None)
+    """
+    form = limit = None
+    depth = 0
+    listed = tokens(text)
+    for i, token in enumerate(listed):
+        if token.text == "{":
+            depth += 1
+        elif token.text == "}":
+            depth -= 1
+        elif depth == 0 and token.kind == "word":
+            word = token.text.upper()
+            if form is None and word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
+                form = word
+            elif (word == "LIMIT" and i + 1 < len(listed) and listed[i + 1].kind == "number"
+                  and listed[i + 1].text.isdigit()):
+                limit = int(listed[i + 1].text)
+    return QueryShape(form, limit)
 
 
 def declared_prefixes(text: str) -> tuple[dict[str, str], str | None]:

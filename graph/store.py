@@ -145,6 +145,18 @@ class GraphStore(Protocol):
         """A query whose answer is read as it comes (SELECT/ASK results or triples)."""
         ...
 
+    def serialized_query(
+        self,
+        sparql: str,
+        media_type: str,
+        *,
+        default_graph: list[GraphName] | None = None,
+        named_graphs: list[NamedNode] | None = None,
+    ) -> Iterator[bytes]:
+        """A SELECT or ASK answer as the store itself writes it in ``media_type`` (a SPARQL
+        results type), without a row limit: for queries whose own LIMIT is small enough."""
+        ...
+
     def dump(self, out: BinaryIO) -> int: ...
 
     def restore(self, data: BinaryIO) -> int: ...

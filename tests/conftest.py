@@ -127,13 +127,15 @@ def server(demo_store_path: Path, write_token: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def kg_serve(store: Path, *options: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    """`kg serve` on ``store`` and a free loopback port, stopped by its process id."""
+def kg_serve(store: Path | str, *options: str, env: dict[str, str] | None = None,
+             cwd: Path | None = None) -> Iterator[str]:
+    """`kg serve` on ``store`` (a folder, or a SPARQL server's URL) and a free loopback port,
+    stopped by its process id."""
     port = free_port()
     proc = subprocess.Popen(kg_command("--store", str(store), "serve", "--host", "127.0.0.1",
                                        "--port", str(port), *options),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            cwd=store.parent, env=env)
+                            cwd=cwd or Path(store).parent, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_responds(base + "/")

@@ -7,6 +7,8 @@ only through ``RemoteStore``, so a runaway query costs one request, not a core f
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import os
 import shutil
 import signal
@@ -16,7 +18,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -68,6 +70,11 @@ class Engine:
         self.restarts = 0
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
+        self._watcher = Watcher(self.stop_query)
+
+    def watch(self, seconds: float) -> Watch:
+        """Stop the engine's queries (``stop_query``) unless cancelled within ``seconds``."""
+        return self._watcher.watch(seconds)
 
     def start(self) -> None:
         command = [*oxigraph_command(), "serve", "--location", str(self.location),
@@ -94,6 +101,64 @@ class Engine:
 
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
+
+
+class Watch:
+    """One query's time limit: ``cancel`` when it is done; ``fired`` when it was stopped."""
+
+    __slots__ = ("cancelled", "fired")
+
+    def __init__(self) -> None:
+        self.cancelled = self.fired = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class Watcher:
+    """Every query's time limit, kept by one thread: a ``threading.Timer`` per query started
+    a thread per request, which cost more (0.6 ms) than answering a lookup."""
+
+    def __init__(self, action: Callable[[], None]) -> None:
+        self._action = action
+        self._due: list[tuple[float, int, Watch]] = []
+        self._order = itertools.count()
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, seconds: float) -> Watch:
+        watch = Watch()
+        with self._wake:
+            if len(self._due) > 4096:
+                # Cancelled watches leave only when they reach the top; drop them in bulk.
+                self._due = [entry for entry in self._due if not entry[2].cancelled]
+                heapq.heapify(self._due)
+            heapq.heappush(self._due, (time.monotonic() + seconds, next(self._order), watch))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="query-watchdog",
+                                                daemon=True)
+                self._thread.start()
+            elif self._due[0][2] is watch:
+                self._wake.notify()
+        return watch
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while self._due and self._due[0][2].cancelled:
+                    heapq.heappop(self._due)
+                now = time.monotonic()
+                if not self._due or self._due[0][0] > now:
+                    self._wake.wait(self._due[0][0] - now if self._due else None)
+                    continue
+                expired = []
+                while self._due and self._due[0][0] <= now:
+                    watch = heapq.heappop(self._due)[2]
+                    if not watch.cancelled:
+                        watch.fired = True
+                        expired.append(watch)
+            if expired:
+                self._action()
 
 
 @contextmanager

@@ -238,3 +238,31 @@ def test_open_store_memory_and_disk(tmp_path: Path) -> None:
     again = open_store(tmp_path / "s")
     assert count(again) == 2
     again.close()
+
+
+@pytest.mark.parametrize("media_type", ["application/sparql-results+json",
+                                        "application/sparql-results+xml", "text/csv",
+                                        "text/tab-separated-values"])
+def test_serialized_query_is_the_answer_as_the_store_writes_it(
+        store: GraphStore, media_type: str) -> None:
+    from pyoxigraph import QueryResultsFormat, parse_query_results
+
+    store.replace_graph(G, triples(5, "a"), Provenance("t", "a"))
+    text = "SELECT ?s ?o { ?s ?p ?o } ORDER BY DESC(?s) LIMIT 3"
+    written = b"".join(store.serialized_query(text, media_type))
+    expected = [(row["s"], row["o"]) for row in solutions(store.query(text))]
+    assert len(expected) == 3
+    if media_type == "text/csv":
+        # CSV is lossy (pyoxigraph will not parse it): its cells are the terms' values.
+        lines = written.decode().splitlines()
+        assert lines == ["s,o", *(f"{s.value},{o.value}" for s, o in expected)]
+    else:
+        parsed = parse_query_results(written, QueryResultsFormat.from_media_type(media_type))
+        assert [(row["s"], row["o"]) for row in parsed] == expected  # type: ignore[union-attr]
+    # The same default graph as every other query (graphs being loaded stay out).
+    text = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
+    counted = b"".join(store.serialized_query(text, "text/csv"))
+    total = next(iter(solutions(store.query(text))))["n"].value
+    assert counted.split() == [b"n", total.encode()] and int(total) >= 5
+    with pytest.raises(StoreError, match=r"(?i)syntax"):
+        b"".join(store.serialized_query("SELECT WHERE {", media_type))

@@ -16,6 +16,7 @@ import rdflib
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, TSV, TURTLE, XML, SPARQLWrapper
 
 SELECT = "SELECT ?d WHERE { ?d a dcat:Dataset } ORDER BY ?d LIMIT 3"
+FRESH = {"Cache-Control": "no-cache"}
 CONSTRUCT = "CONSTRUCT { ?d a dcat:Dataset } WHERE { ?d a dcat:Dataset } LIMIT 3"
 
 
@@ -143,14 +144,17 @@ def test_service_and_load_to_other_hosts_are_refused(server: str) -> None:
     assert status == 403 and b"ALLOWED_REMOTE_HOSTS" in body
 
 
-def test_a_runaway_query_is_stopped_and_others_are_served(server: str) -> None:
-    explosive = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+# Without a LIMIT the answer is read and written here; with one, the engine's bytes pass.
+@pytest.mark.parametrize("limit", ["", " LIMIT 1"])
+def test_a_runaway_query_is_stopped_and_others_are_served(server: str, limit: str) -> None:
+    explosive = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }" + limit
     others: list[int] = []
 
     def meanwhile() -> None:
         for _ in range(5):
             time.sleep(0.4)
-            others.append(fetch(query_url(server, "ASK { ?s ?p ?o }"))[0])
+            # Fresh answers, not the cache's: the engine itself must go on serving.
+            others.append(fetch(query_url(server, "ASK { ?s ?p ?o }"), headers=FRESH)[0])
 
     thread = threading.Thread(target=meanwhile)
     started = time.monotonic()
@@ -161,8 +165,44 @@ def test_a_runaway_query_is_stopped_and_others_are_served(server: str) -> None:
     assert status == 503 and b"stopped" in body, body
     assert elapsed < 20
     assert others == [200] * 5
-    # The engine was restarted and answers again.
-    assert fetch(query_url(server, "ASK { ?s ?p ?o }"))[0] == 200
+    # The engine was restarted; a query sent while it restarts waits for it.
+    assert fetch(query_url(server, "ASK { ?s ?p ?o }"), headers=FRESH)[0] == 200
+
+
+@pytest.mark.parametrize(("fmt", "media_type"), [
+    (JSON, "application/sparql-results+json"), (XML, "application/sparql-results+xml"),
+    (CSV, "text/csv"), (TSV, "text/tab-separated-values")])
+def test_a_select_within_the_cap_is_the_engines_own_answer(
+        oxigraph_server: str, tmp_path: Any, fmt: str, media_type: str) -> None:
+    """Remote-store mode: a SELECT whose LIMIT fits the row cap goes out byte for byte as the
+    SPARQL server wrote it, nothing parsed and written again."""
+    from pyoxigraph import Literal, NamedNode, Triple
+
+    from graph.remote import Endpoint, RemoteStore
+    from graph.store import Provenance
+    from tests.conftest import kg_serve
+
+    remote = RemoteStore(Endpoint.oxigraph(oxigraph_server))
+    p = NamedNode("https://example.org/p")
+    remote.replace_graph(NamedNode("https://example.org/g"), [
+        Triple(NamedNode(f"https://example.org/s{i}"), p, value)
+        for i, value in enumerate([Literal("Hà Nội, \"thủ đô\"", language="vi"),
+                                   Literal("42", datatype=NamedNode(
+                                       "http://www.w3.org/2001/XMLSchema#integer")),
+                                   Literal("tab\there"), NamedNode("https://example.org/o")])
+    ], Provenance("test", "inline"))
+    remote.close()
+    text = "SELECT ?s ?o { ?s <https://example.org/p> ?o } ORDER BY ?s LIMIT 10"
+    direct = fetch(f"{oxigraph_server}/query?union-default-graph", text.encode(),
+                   {"Content-Type": "application/sparql-query", "Accept": media_type})
+    assert direct[0] == 200 and "thủ đô".encode() in direct[2]
+    with kg_serve(oxigraph_server, cwd=tmp_path) as base:
+        sparql = SPARQLWrapper(f"{base}/sparql")
+        sparql.setQuery(text)
+        sparql.setReturnFormat(fmt)
+        response = sparql.query().response
+        assert response.headers["Content-Type"] == f"{media_type}; charset=utf-8"
+        assert response.read() == direct[2]
 
 
 def test_row_cap_and_streamed_json(tmp_path: Any) -> None:
@@ -172,7 +212,15 @@ def test_row_cap_and_streamed_json(tmp_path: Any) -> None:
     store = EmbeddedStore(None)
     client = create_app({"TESTING": True, "MAX_ROWS": 5, "TOKENS_FILE": str(tmp_path / "t")},
                         store=store).test_client()
-    response = client.get("/sparql", query_string={
-        "query": "SELECT ?n { VALUES ?n { 1 2 3 4 5 6 7 8 9 } }"})
-    data = json.loads(response.data)
-    assert len(data["results"]["bindings"]) == 5 and data["results"]["truncated"] is True
+    values = "SELECT ?n { VALUES ?n { 1 2 3 4 5 6 7 8 9 } }"
+    # No LIMIT, a LIMIT above the cap, and one inside a subquery only: the cap applies.
+    subquery = ("SELECT ?n ?m { { SELECT ?n { VALUES ?n { 1 2 3 } } LIMIT 3 } "
+                "VALUES ?m { 1 2 3 } }")
+    for text in (values, values + " LIMIT 8", subquery):
+        data = json.loads(client.get("/sparql", query_string={"query": text}).data)
+        assert data["results"]["truncated"] is True, text
+        assert len(data["results"]["bindings"]) == 5
+    # A LIMIT within the cap: the whole answer, as the store writes it.
+    for text, rows in ((values + " LIMIT 4", 4), (values + " LIMIT 5", 5)):
+        data = json.loads(client.get("/sparql", query_string={"query": text}).data)
+        assert len(data["results"]["bindings"]) == rows and "truncated" not in data["results"]
