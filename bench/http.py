@@ -5,9 +5,10 @@ One store is built (vocabularies, administrative units — the full official lis
 on 127.0.0.1: by ``kg serve`` (Flask + waitress in front of its own `oxigraph serve` engine)
 and by a bare ``oxigraph serve`` on the copy. Then:
 
-1. latency: the same query mix (lookups, facets, searches, hierarchy walks, a CONSTRUCT)
-   sequentially against each, p50/p95 per query: kg with ``Cache-Control: no-cache`` (every
-   request reaches the engine), oxigraph, and kg answering repeats from its cache;
+1. latency: the same query mix (lookups, facets, searches, hierarchy walks, a CONSTRUCT),
+   p50/p95 per query: oxigraph and kg with ``Cache-Control: no-cache`` (every request
+   reaches the engine) taking turns request by request, then kg answering repeats from its
+   cache;
 2. throughput: requests/s at concurrency 1, 4 and 16 for a trivial lookup, with ``wrk``
    (Debian package ``wrk``) when installed, else a Python thread pool (then the client, not
    the server, is likely the limit; the run says so).
@@ -124,25 +125,47 @@ class Server:
 def latency(server: Server, query: Query, repeats: int, seconds: float,
             headers: dict[str, str]) -> tuple[float, float, int]:
     """p50 and p95 in ms over at most ``repeats`` requests or ``seconds``, after 2 warm-ups."""
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
-    times: list[float] = []
-    size = 0
+    return paired_latency([(server, headers)], query, repeats, seconds)[0]
+
+
+def paired_latency(sides: list[tuple[Server, dict[str, str]]], query: Query, repeats: int,
+                   seconds: float) -> list[tuple[float, float, int]]:
+    """p50/p95 in ms and answer size for each side, their requests taken in turns (the
+    order swapped every round) so that both meet the same machine state; at most
+    ``repeats`` rounds or ``seconds``, after 2 warm-ups each."""
+    conns = [http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+             for server, _ in sides]
+    times: list[list[float]] = [[] for _ in sides]
+    sizes = [0] * len(sides)
     try:
-        for _ in range(2):
-            status, body = server.get(query.text, query.accept, headers, conn)
-            if status != 200:
-                raise RuntimeError(f"{server.name} answered {status} to {query.name}: "
-                                   f"{body[:300]!r}")
-            size = len(body)
-        stop = time.monotonic() + seconds
-        while len(times) < repeats and time.monotonic() < stop:
-            start = time.perf_counter()
-            server.get(query.text, query.accept, headers, conn)
-            times.append((time.perf_counter() - start) * 1000)
+        for index, (server, headers) in enumerate(sides):
+            for _ in range(2):
+                status, body = server.get(query.text, query.accept, headers, conns[index])
+                if status != 200:
+                    raise RuntimeError(f"{server.name} answered {status} to {query.name}: "
+                                       f"{body[:300]!r}")
+                sizes[index] = len(body)
+        stop = time.monotonic() + seconds * len(sides)
+        rounds = 0
+        while rounds < repeats and time.monotonic() < stop:
+            order = list(range(len(sides)))
+            if rounds % 2:
+                order.reverse()
+            for index in order:
+                server, headers = sides[index]
+                start = time.perf_counter()
+                server.get(query.text, query.accept, headers, conns[index])
+                times[index].append((time.perf_counter() - start) * 1000)
+            rounds += 1
     finally:
-        conn.close()
-    times.sort()
-    return statistics.median(times), times[max(0, int(len(times) * 0.95) - 1)], size
+        for conn in conns:
+            conn.close()
+    out = []
+    for index, series in enumerate(times):
+        series.sort()
+        out.append((statistics.median(series), series[max(0, int(len(series) * 0.95) - 1)],
+                    sizes[index]))
+    return out
 
 
 def wrk_rps(server: Server, query: Query, concurrency: int, seconds: float,
@@ -242,8 +265,8 @@ def run(kg: Server, ox: Server, args: argparse.Namespace,
     cache_ratios: list[float] = []
     slow_cached: list[float] = []
     for query in mix:
-        ox50, ox95, size = latency(ox, query, args.repeats, args.seconds, {})
-        kg50, kg95, _ = latency(kg, query, args.repeats, args.seconds, fresh)
+        (ox50, ox95, size), (kg50, kg95, _) = paired_latency(
+            [(ox, {}), (kg, fresh)], query, args.repeats, args.seconds)
         hit50, _, _ = latency(kg, query, args.repeats, args.seconds, {})
         ratio, speedup = kg50 / ox50, ox50 / hit50
         if ox50 > 10:

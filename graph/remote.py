@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import http.client
 import io
+import itertools
 import select
 import socket
 import threading
@@ -44,7 +45,9 @@ from graph.store import GraphName, QueryResult, StoreError
 RESULTS_JSON = "application/sparql-results+json"
 N_TRIPLES = "application/n-triples"
 CHUNK = 1 << 16
-RETRIES = 50
+# How long a request waits for a server that refuses connections: one being restarted (after
+# a runaway query, on a busy machine) can take a few seconds to open its store again.
+RETRY_S = 15.0
 
 
 class QueryTimeoutError(StoreError):
@@ -150,7 +153,8 @@ class HttpStore:
         key = f"{parts.scheme}://{parts.netloc}"
         target = parts.path + ("?" + urlencode(list(params)) if params else "")
         chunked = body is not None and not isinstance(body, bytes)
-        for attempt in range(1, RETRIES + 1):
+        deadline = time.monotonic() + RETRY_S
+        for attempt in itertools.count(1):
             connection = self._connections.open.get(key)
             if connection is None:
                 connection = self._connect(url)
@@ -165,7 +169,7 @@ class HttpStore:
                 # A kept-alive connection may have been closed by the server, or the server
                 # is restarting: retry for a few seconds, but never a streamed body, which
                 # cannot be sent twice.
-                if attempt == RETRIES or chunked:
+                if chunked or time.monotonic() > deadline:
                     raise ServerUnreachableError(
                         f"cannot reach the SPARQL server at {key}: {error}") from error
                 if attempt > 1:
@@ -262,14 +266,15 @@ class HttpStore:
         parts = urlsplit(self.endpoint.query_url)
         target = parts.path + "?" + urlencode(params) if params else parts.path
         headers = {"Content-Type": "application/sparql-query; charset=utf-8", "Accept": accept}
-        for attempt in range(1, RETRIES + 1):
+        deadline = time.monotonic() + RETRY_S
+        while True:
             connection = self._streams.take()
             if connection is None:
                 connection = self._connect(self.endpoint.query_url)
                 try:
                     connection.connect()
                 except OSError as error:
-                    if attempt == RETRIES:
+                    if time.monotonic() > deadline:
                         raise ServerUnreachableError(f"cannot reach the SPARQL server at "
                                                      f"{self.endpoint.query_url}: {error}"
                                                      ) from error
@@ -288,8 +293,6 @@ class HttpStore:
             except BaseException:
                 connection.close()
                 raise
-        else:
-            raise AssertionError("unreachable")
         try:
             self._check(response, "query")
         except BaseException:

@@ -132,10 +132,12 @@ def kg_serve(store: Path | str, *options: str, env: dict[str, str] | None = None
     """`kg serve` on ``store`` (a folder, or a SPARQL server's URL) and a free loopback port,
     stopped by its process id."""
     port = free_port()
-    proc = subprocess.Popen(kg_command("--store", str(store), "serve", "--host", "127.0.0.1",
-                                       "--port", str(port), *options),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            cwd=cwd or Path(store).parent, env=env)
+    folder = cwd or Path(store).parent
+    # Its log (and its engine's) stays beside the store, for a failing test to be read.
+    with open(folder / f"kg-serve-{port}.log", "wb") as log:
+        proc = subprocess.Popen(kg_command("--store", str(store), "serve", "--host",
+                                           "127.0.0.1", "--port", str(port), *options),
+                                stdout=log, stderr=subprocess.STDOUT, cwd=folder, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_responds(base + "/")

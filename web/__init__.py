@@ -14,6 +14,7 @@ from web.auth import TokenFile
 from web.front_cache import FrontCache
 from web.http_cache import AnswerCache, not_modified, request_etag, stamp
 from web.i18n import remember_language, template_globals
+from web.sparql_query import QueryOperation
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | None = None
@@ -52,7 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
                       quality.bp, search.bp, pages.bp, assets.bp):
         app.register_blueprint(blueprint)
     app.wsgi_app = FrontCache(  # type: ignore[method-assign]
-        app.wsgi_app, app.extensions["graph_store"],
+        QueryOperation(app, app.wsgi_app), app.extensions["graph_store"],
         AnswerCache(int(app.config["CACHE_MB"]) << 20, int(app.config["CACHE_ENTRY_KB"]) << 10))
     return app
 

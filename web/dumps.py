@@ -29,7 +29,7 @@ from flask import (
 from graph.results import stream_triples
 from graph.store import GraphStore
 from web import get_store, store_revision
-from web.sparql import error
+from web.sparql_query import error
 
 bp = Blueprint("dumps", __name__)
 

@@ -92,12 +92,15 @@ class Engine:
     def stop_query(self) -> None:
         """Kill the engine (and with it the runaway query) and start it again."""
         with self._lock:
+            began = time.monotonic()
             proc = self._proc
             if proc is not None and proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
             self.restarts += 1
             self.start()
+            print(f"query engine stopped for a query past its time limit; restarted in "
+                  f"{time.monotonic() - began:.2f} s", file=sys.stderr, flush=True)
 
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None

@@ -8,7 +8,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Request, Response
+from flask import Response
+from werkzeug.wrappers import Request
 
 
 def request_etag(revision: int, request: Request) -> str:

@@ -33,7 +33,7 @@ from graph.store import GraphStore, solutions
 from web import get_store, store_revision
 from web.negotiation import GRAPH_TYPES, SUFFIXES, choose_graph_format
 from web.pages import resource_page
-from web.sparql import error
+from web.sparql_query import error
 
 bp = Blueprint("linked_data", __name__)
 EXTENSIONS = {"ttl": "ttl", "nt": "nt", "jsonld": "jsonld", "rdfxml": "rdf"}
@@ -63,7 +63,7 @@ def thing(path: str) -> Response:
     """A non-information resource: 303 to the document that describes it."""
     stem, fmt = _split_suffix(path)
     if fmt is None:
-        fmt = choose_graph_format(html=True)
+        fmt = choose_graph_format(request, html=True)
         if fmt is None:
             return error(406, "descriptions come as HTML, " + ", ".join(GRAPH_TYPES.values()))
     target = stem if fmt == "html" else f"{stem}.{EXTENSIONS[fmt]}"
@@ -80,7 +80,7 @@ def document(path: str) -> Response:
     labels of what it links to, in the negotiated format."""
     stem, fmt = _split_suffix(path)
     if fmt is None:
-        fmt = choose_graph_format(html=True)
+        fmt = choose_graph_format(request, html=True)
         if fmt is None:
             return error(406, "descriptions come as HTML, " + ", ".join(GRAPH_TYPES.values()))
     try:
@@ -114,7 +114,7 @@ def any_resource() -> Response:
         return error(400, "iri= must be an absolute IRI")
     if resource.value.startswith(f"{base_iri()}id/"):
         return redirect(local_link(resource.value), code=303)  # type: ignore[return-value]
-    fmt = choose_graph_format(html=True)
+    fmt = choose_graph_format(request, html=True)
     if fmt is None:
         return error(406, "descriptions come as HTML, " + ", ".join(GRAPH_TYPES.values()))
     if fmt == "html":
@@ -135,7 +135,7 @@ def any_resource() -> Response:
 @bp.route("/def/<name>.<suffix>")
 def ontology(name: str, suffix: str | None = None) -> Response:
     """An ontology of the profile: every term under ``{BASE_IRI}def/<name>#``."""
-    fmt = SUFFIXES.get(suffix or "") if suffix else choose_graph_format(html=True)
+    fmt = SUFFIXES.get(suffix or "") if suffix else choose_graph_format(request, html=True)
     if fmt is None:
         return error(406 if suffix is None else 404, "unknown format")
     try:
@@ -199,7 +199,7 @@ def _others(triples: list[Triple], focus: NamedNode) -> list[Triple]:
 @bp.route("/catalog.<suffix>")
 def catalog(suffix: str | None = None) -> Response:
     """Every catalogue with one page of its datasets, Hydra paging as ckanext-dcat does."""
-    fmt = SUFFIXES.get(suffix or "") if suffix else choose_graph_format()
+    fmt = SUFFIXES.get(suffix or "") if suffix else choose_graph_format(request)
     if fmt is None or fmt == "html":
         return error(406 if suffix is None else 404,
                      "the catalogue comes as " + ", ".join(GRAPH_TYPES.values()))
@@ -277,7 +277,7 @@ def _hydra(page: int, size: int, total: int, since: str | None) -> list[Triple]:
 def void(suffix: str | None = None) -> Response:
     """The VoID description: sizes, class and property partitions, endpoint and dumps; built
     once per store revision."""
-    fmt = SUFFIXES.get(suffix or "") if suffix else choose_graph_format()
+    fmt = SUFFIXES.get(suffix or "") if suffix else choose_graph_format(request)
     if fmt is None or fmt == "html":
         return error(406, "VoID comes as " + ", ".join(GRAPH_TYPES.values()))
     store = get_store()

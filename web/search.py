@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from graph.search_index import FACETS, FILTER_ONLY, SearchIndex, SearchPage
 from web import get_store
 from web.i18n import language, texts
-from web.sparql import error
+from web.sparql_query import error
 
 bp = Blueprint("search", __name__)
 MAX_LIMIT = 200

@@ -23,7 +23,7 @@ from loaders.sparql_update import apply_update
 from web import get_store
 from web.auth import requires_token
 from web.negotiation import GRAPH_TYPES, choose_graph_format
-from web.sparql import error, refused_remote_access
+from web.sparql_query import error, refused_remote_access
 
 bp = Blueprint("writes", __name__)
 
@@ -65,7 +65,7 @@ def update() -> Response:
                      "application/sparql-update or a form with 'update'")
     if not text or not text.strip():
         return error(400, "missing 'update'")
-    refused = refused_remote_access(text)
+    refused = refused_remote_access(text, current_app.config["ALLOWED_REMOTE_HOSTS"])
     if refused:
         return error(403, refused)
     with _WRITING:
@@ -106,7 +106,7 @@ def _read(target: NamedNode) -> Response:
     store = get_store()
     if target not in {g.name for g in store.graphs()}:
         return error(404, f"no graph {target.value}")
-    fmt = choose_graph_format()
+    fmt = choose_graph_format(request)
     if fmt is None or fmt == "html":
         return error(406, f"graphs come as {', '.join(GRAPH_TYPES.values())}")
     triples = store.stream_query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"

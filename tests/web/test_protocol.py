@@ -107,6 +107,22 @@ def test_service_description_in_turtle_and_json_ld(server: str) -> None:
         assert (None, sd.supportedLanguage, sd.SPARQL11Query) in graph
 
 
+def test_what_is_not_a_query_to_run_reaches_the_editor_and_the_description(
+        server: str) -> None:
+    """A posted form is read once to find its query and still reaches the pages behind."""
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    body = urllib.parse.urlencode({"query": SELECT, "format": "html"}).encode()
+    status, headers, page = fetch(f"{server}/sparql", body, form)
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert b"<table" in page and b"ds-000001" in page
+    status, headers, turtle = fetch(f"{server}/sparql", b"other=1",
+                                    {**form, "Accept": "text/turtle"})
+    assert status == 200 and headers["Content-Type"].startswith("text/turtle")
+    assert b"SPARQL11Query" in turtle
+    status, headers, _ = fetch(f"{server}/sparql", b"update=DROP+ALL", form)
+    assert status == 400 and headers["Access-Control-Allow-Origin"] == "*"
+
+
 def test_cors_for_browser_clients(server: str) -> None:
     _, headers, _ = fetch(query_url(server, SELECT), headers={"Origin": "https://example.org"})
     assert headers["Access-Control-Allow-Origin"] == "*"
@@ -166,7 +182,8 @@ def test_a_runaway_query_is_stopped_and_others_are_served(server: str, limit: st
     assert elapsed < 20
     assert others == [200] * 5
     # The engine was restarted; a query sent while it restarts waits for it.
-    assert fetch(query_url(server, "ASK { ?s ?p ?o }"), headers=FRESH)[0] == 200
+    status, _, body = fetch(query_url(server, "ASK { ?s ?p ?o }"), headers=FRESH)
+    assert status == 200, body
 
 
 @pytest.mark.parametrize(("fmt", "media_type"), [
