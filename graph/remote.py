@@ -243,7 +243,7 @@ class HttpStore:
         stream when the answer is read to the end, closed otherwise)."""
         body = self._open_stream(sparql, self._dataset(union, default_graph, named_graphs),
                                  f"{RESULTS_JSON}, {N_TRIPLES};q=0.9")
-        readable = cast("IO[bytes]", body)
+        readable = cast("IO[bytes]", io.BufferedReader(body, CHUNK))
         if body.media_type == N_TRIPLES:
             return _closing(parse(readable, RdfFormat.N_TRIPLES), body)
         return parse_query_results(readable, QueryResultsFormat.JSON)
