@@ -48,6 +48,7 @@ CHUNK = 1 << 16
 # How long a request waits for a server that refuses connections: one being restarted (after
 # a runaway query, on a busy machine) can take a few seconds to open its store again.
 RETRY_S = 15.0
+STALE_S = 0.5
 
 
 class QueryTimeoutError(StoreError):
@@ -269,6 +270,7 @@ class HttpStore:
         deadline = time.monotonic() + RETRY_S
         while True:
             connection = self._streams.take()
+            pooled = connection is not None
             if connection is None:
                 connection = self._connect(self.endpoint.query_url)
                 try:
@@ -281,13 +283,18 @@ class HttpStore:
                     # A server being restarted (after a runaway query) is back in a moment.
                     time.sleep(0.1)
                     continue
+            sent = time.monotonic()
             try:
                 connection.request("POST", target, body=sparql.encode("utf-8"), headers=headers)
                 response = connection.getresponse()
                 break
             except (ConnectionError, http.client.HTTPException, OSError) as error:
                 connection.close()
-                # Never sent twice: the server had the query, and may have been stopped for it.
+                # A kept-alive connection the server had closed fails at once: send again on
+                # a new one. A query that failed later may have been stopped for running too
+                # long (the watchdog stops none before 1 s): never sent twice.
+                if pooled and time.monotonic() - sent < STALE_S:
+                    continue
                 raise ServerUnreachableError(f"the SPARQL server at {self.endpoint.query_url} "
                                              f"closed the connection: {error}") from error
             except BaseException:
