@@ -168,7 +168,7 @@ class HttpStore:
                 connection.close()
                 del self._connections.open[key]
                 # A kept-alive connection may have been closed by the server, or the server
-                # is restarting: retry for a few seconds, but never a streamed body, which
+                # is restarting: retry for up to RETRY_S, but never a streamed body, which
                 # cannot be sent twice.
                 if chunked or time.monotonic() > deadline:
                     raise ServerUnreachableError(
