@@ -6,9 +6,9 @@ on the SPARQL 1.1 Protocol and the Graph Store Protocol. ``RemoteStore`` is that
 ``HttpStore``: loads are staged in a hidden graph, validated, and committed by one update, as
 in the embedded store. Answers are parsed by pyoxigraph, so callers get the same term types.
 
-Why a served store at all: pyoxigraph cannot cancel a query (FACTS.md), ``oxigraph serve
---timeout-s`` can. ``kg serve`` therefore runs the engine as a child process on the same
-on-disk store and talks to it here.
+Why a served store at all: pyoxigraph cannot cancel a query (FACTS.md), but a process can be
+stopped. ``kg serve`` therefore runs the engine as a child process on the same on-disk store
+(``web.engine``) and talks to it here.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterable, Iterator
-from itertools import islice
-from typing import Any, BinaryIO
+from itertools import chain, islice
+from typing import IO, Any, BinaryIO, cast
 from xml.sax.saxutils import escape
 
 from pyoxigraph import (
@@ -19,6 +19,7 @@ from pyoxigraph import (
     QueryTriples,
     RdfFormat,
     Triple,
+    parse_query_results,
     serialize,
 )
 
@@ -114,6 +115,79 @@ def stream_solutions(result: QuerySolutions | QueryBoolean, name: str,
     if batch:
         yield "".join(batch).encode("utf-8")
     yield writer.tail(truncated)
+
+
+# Answers up to this size are held to count their rows; larger ones are read and written again.
+HELD_BYTES = 1 << 20
+# What every row of an answer writes at least once: an upper bound on its rows for free.
+_ROW_MARK = {"json": b"{", "xml": b"<", "tsv": b"\n"}
+
+
+def within_row_cap(chunks: Iterable[bytes], name: str, max_rows: int) -> Iterator[bytes]:
+    """A store's SELECT answer in ``name`` (json/xml/tsv) to a query limited to ``max_rows``
+    + 1 rows, passed on as it is when it holds ``max_rows`` or fewer; else written again, cut
+    at ``max_rows`` and marked truncated as ``stream_solutions`` does. An answer too large to
+    hold (``HELD_BYTES``) is read and written again as it comes.
+
+    >>> from pyoxigraph import Store
+    >>> query = "SELECT ?x { VALUES ?x { 1 2 3 } }"
+    >>> answer = Store().query(query).serialize(format=SOLUTION_FORMATS["json"])
+    >>> b"".join(within_row_cap([answer], "json", 3)) == answer
+    True
+    >>> b"".join(within_row_cap([answer], "json", 2)).endswith(b'"truncated":true}}')
+    True
+    """
+    held: list[bytes] = []
+    size = 0
+    source = iter(chunks)
+    for chunk in source:
+        held.append(chunk)
+        size += len(chunk)
+        if size > HELD_BYTES:
+            break
+    else:
+        body = b"".join(held)
+        if _rows_at_most(body, name, max_rows):
+            yield body
+        else:
+            yield from stream_solutions(_solutions(body, name), name, max_rows)
+        return
+    readable = cast("IO[bytes]", io.BufferedReader(_Reader(chain(held, source)), 1 << 16))
+    yield from stream_solutions(_solutions(readable, name), name, max_rows)
+
+
+def _rows_at_most(body: bytes, name: str, rows: int) -> bool:
+    if body.count(_ROW_MARK[name]) <= rows:
+        return True
+    solutions = _solutions(body, name)
+    return sum(1 for _ in islice(solutions, rows + 1)) <= rows
+
+
+def _solutions(body: bytes | IO[bytes], name: str) -> QuerySolutions:
+    result = parse_query_results(body, SOLUTION_FORMATS[name])
+    if not isinstance(result, QuerySolutions):
+        raise ValueError("a SELECT answer was expected, not a boolean")
+    return result
+
+
+class _Reader(io.RawIOBase):
+    """Chunks read as a binary file."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks, self._rest = chunks, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._rest:
+            self._rest = next(self._chunks, b"")
+            if not self._rest:
+                return 0
+        count = min(len(buffer), len(self._rest))
+        buffer[:count] = self._rest[:count]
+        self._rest = self._rest[count:]
+        return count
 
 
 _QUOTE = {'"': "&quot;"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from pyoxigraph import NamedNode
@@ -74,15 +74,43 @@ def remote_targets(text: str) -> list[str | None]:
 
 @dataclass(frozen=True)
 class QueryShape:
-    """A query's form and the row limit its outermost query sets (None: no limit)."""
+    """A query's form and the row limit its outermost query sets (None: no limit), with where
+    in its text that limit is written or could be."""
 
     form: str | None
     limit: int | None
+    text: str = field(default="", repr=False)
+    # The limit's number in ``text``; where a LIMIT clause may go (before a trailing VALUES
+    # block), None when the braces do not balance.
+    limit_span: tuple[int, int] | None = field(default=None, repr=False)
+    clause_at: int | None = field(default=None, repr=False)
 
     def rows_at_most(self, cap: int) -> bool:
         """Whether the answer can never hold more than ``cap`` rows."""
         return self.form == "ASK" or (
             self.form == "SELECT" and self.limit is not None and self.limit <= cap)
+
+    def limited_to(self, rows: int) -> str | None:
+        """The SELECT query's text with its outermost LIMIT at most ``rows`` (None when it is
+        not a SELECT whose text can be read that far). Nothing else in the text changes, so
+        the line and column of a syntax error stay where they were.
+
+        >>> query_shape("SELECT * { ?s ?p ?o } VALUES ?s { <urn:a> } # end").limited_to(9)
+        'SELECT * { ?s ?p ?o } \\nLIMIT 9\\nVALUES ?s { <urn:a> } # end'
+        >>> query_shape("SELECT * { ?s ?p ?o } LIMIT 50 OFFSET 3").limited_to(9)
+        'SELECT * { ?s ?p ?o } LIMIT 9 OFFSET 3'
+        """
+        if self.form != "SELECT" or self.clause_at is None:
+            return None
+        text = self.text
+        if self.limit_span is not None:
+            if self.limit is not None and self.limit <= rows:
+                return text
+            start, end = self.limit_span
+            return f"{text[:start]}{rows}{text[end:]}"
+        at = self.clause_at
+        # On a line of its own: the text may end in a comment.
+        return f"{text[:at]}\nLIMIT {rows}\n{text[at:]}"
 
 
 def query_shape(text: str) -> QueryShape:
@@ -94,22 +122,29 @@ def query_shape(text: str) -> QueryShape:
     >>> query_shape('PREFIX x: <urn:x#> CONSTRUCT WHERE { ?s x:LIMIT "LIMIT 3" }')
     QueryShape(form='CONSTRUCT', limit=None)
     """
-    form = limit = None
+    form = limit = limit_span = values_at = None
     depth = 0
-    listed = tokens(text)
-    for i, token in enumerate(listed):
-        if token.text == "{":
+    closed_group = False
+    listed = [m for m in _TOKEN.finditer(text) if m.lastgroup not in ("space", "comment")]
+    for i, match in enumerate(listed):
+        written = match.group()
+        if written == "{":
             depth += 1
-        elif token.text == "}":
+        elif written == "}":
             depth -= 1
-        elif depth == 0 and token.kind == "word":
-            word = token.text.upper()
+            closed_group = closed_group or depth == 0
+        elif depth == 0 and match.lastgroup == "word":
+            word = written.upper()
+            following = listed[i + 1] if i + 1 < len(listed) else None
             if form is None and word in ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE"):
                 form = word
-            elif (word == "LIMIT" and i + 1 < len(listed) and listed[i + 1].kind == "number"
-                  and listed[i + 1].text.isdigit()):
-                limit = int(listed[i + 1].text)
-    return QueryShape(form, limit)
+            elif (word == "LIMIT" and following is not None and following.lastgroup == "number"
+                  and following.group().isdigit()):
+                limit, limit_span = int(following.group()), following.span()
+            elif word == "VALUES" and closed_group and values_at is None:
+                values_at = match.start()
+    clause_at = (values_at if values_at is not None else len(text)) if depth == 0 else None
+    return QueryShape(form, limit, text, limit_span, clause_at)
 
 
 def declared_prefixes(text: str) -> tuple[dict[str, str], str | None]:

@@ -30,8 +30,9 @@ def kg(ctx: click.Context, store: str) -> None:
 @click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
 @click.option("--base-iri", default=None, help="Base of the resource IRIs this server "
               "dereferences (default: the production base, https://data.vusta.vn/).")
-@click.option("--query-timeout", default=30.0, show_default=True, type=float,
-              help="Seconds after which a SPARQL query is stopped.")
+@click.option("--query-timeout", default=30.0, show_default=True,
+              type=click.FloatRange(min=1.0), help="Seconds after which a SPARQL query is "
+              "stopped (at least 1).")
 @click.option("--tokens", "tokens_file", default=None,
               help="File of hashed write tokens (default: data/tokens.json). Env: KG_TOKENS_FILE.")
 @click.pass_context
@@ -40,7 +41,8 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, base_iri: str 
     """Serve the SPARQL endpoint, linked data and pages with waitress.
 
     On an on-disk store, queries run in an `oxigraph serve` child process on the same store,
-    which can stop a query at the time limit; the web process talks to it over loopback.
+    restarted to stop a query at the time limit (or if it dies); the web process talks to it
+    over loopback.
     """
     import signal
     import sys
@@ -75,7 +77,7 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, base_iri: str 
     # The engine's store has no path here; its index is the one `kg load` keeps beside it.
     config.setdefault("SEARCH_INDEX", f"{Path(location).resolve()}-search.sqlite")
 
-    with engine(Path(location), query_timeout) as running:
+    with engine(Path(location)) as running:
         # The engine listens on a private loopback port: every write passes through this app.
         store = RemoteStore(Endpoint.oxigraph(running.url), timeout=3600, sole_writer=True)
         app = create_app(config, store=store)

@@ -1,0 +1,104 @@
+"""The query engine `kg serve` runs beside itself: no thread kept per query, queries cut short
+by another query's stop run again, and an engine that dies is started again."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.web.test_protocol import FRESH, fetch, query_url
+
+
+def serve_log(server: str, store: Path) -> Path:
+    return store.parent / f"kg-serve-{urlsplit(server).port}.log"
+
+
+def engine_pid(server: str, store: Path) -> int:
+    """The pid of the engine now running (the last one `kg serve` named in its log)."""
+    found = re.findall(r"pid (\d+)", serve_log(server, store).read_text(errors="replace"))
+    assert found, "kg serve named no engine pid"
+    return int(found[-1])
+
+
+def threads_of(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"^Threads:\s+(\d+)", status, re.MULTILINE).group(1))  # type: ignore[union-attr]
+
+
+def cube_count(size: int) -> str:
+    values = " ".join(str(i) for i in range(size))
+    return (f"SELECT (COUNT(*) AS ?n) {{ VALUES ?x {{ {values} }} VALUES ?y {{ {values} }} "
+            f"VALUES ?z {{ {values} }} }}")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_the_engine_keeps_no_thread_per_query(server: str, demo_store_path: Path) -> None:
+    """`oxigraph serve --timeout-s` kept a sleeping thread per query for the whole limit and
+    died after some 16,000 queries within one; the engine runs without it."""
+    pid = engine_pid(server, demo_store_path)
+    before = threads_of(pid)
+    for i in range(300):
+        status, _, _ = fetch(query_url(server, f"ASK {{ ?s ?p {i} }}"), headers=FRESH)
+        assert status == 200
+    assert engine_pid(server, demo_store_path) == pid, "the engine restarted meanwhile"
+    assert threads_of(pid) < before + 20
+
+
+def test_an_engine_that_dies_is_started_again(server: str, demo_store_path: Path) -> None:
+    pid = engine_pid(server, demo_store_path)
+    os.kill(pid, signal.SIGKILL)
+    # Sent at once: it waits for the new engine instead of failing.
+    status, _, body = fetch(query_url(server, "ASK { ?s ?p ?o } # after a crash"),
+                            headers=FRESH)
+    assert status == 200 and b"true" in body, body
+    assert engine_pid(server, demo_store_path) != pid
+    assert "query engine exited (status -9); restarted" in serve_log(
+        server, demo_store_path).read_text(errors="replace")
+
+
+def test_queries_cut_by_another_querys_stop_run_again(server: str) -> None:
+    """Stopping a runaway query restarts the engine; the queries it was answering at that
+    moment are sent again and answered."""
+    size, took = 40, 0.0
+    for _ in range(30):
+        started = time.monotonic()
+        status, _, body = fetch(query_url(server, cube_count(size)), headers=FRESH)
+        took = time.monotonic() - started
+        assert status == 200, body
+        if took >= 0.3:
+            break
+        size = int(size * 1.25) + 1
+    assert 0.3 <= took < 1.0, f"no victim query of 0.3-1 s found ({size}: {took:.2f} s)"
+    expected = str(size ** 3).encode()
+    victims: list[tuple[float, float, int, bytes]] = []
+    done = threading.Event()
+
+    def victim() -> None:
+        while not done.is_set() and len(victims) < 40:
+            began = time.monotonic()
+            status, _, body = fetch(query_url(server, cube_count(size)), headers=FRESH)
+            victims.append((began, time.monotonic(), status, body))
+
+    runaway = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } # cuts others"
+    started = time.monotonic()
+    threads = [threading.Thread(target=victim) for _ in range(2)]
+    timer = threading.Timer(1.0, lambda: [thread.start() for thread in threads])
+    timer.start()
+    status, _, body = fetch(query_url(server, runaway), headers=FRESH)
+    stopped = time.monotonic()
+    timer.join()
+    done.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert status == 503 and b"stopped" in body, body
+    assert stopped - started < 10
+    assert victims and all(s == 200 and expected in b for _, _, s, b in victims), victims
+    # At least one of them was being answered when the engine was stopped.
+    assert any(began < stopped - 0.05 and ended > stopped for began, ended, _, _ in victims)
