@@ -2,7 +2,7 @@
 
 One store is built (vocabularies, administrative units — the full official list when
 ../shared is there —, demo organisations and a generated catalogue), copied, and served twice
-on 127.0.0.1: by ``kg serve`` (Flask + waitress in front of its own `oxigraph serve` engine)
+on 127.0.0.1: by ``kg serve`` (Flask on granian in front of its own `oxigraph serve` engine)
 and by a bare ``oxigraph serve`` on the copy. Then:
 
 1. latency: the same query mix (lookups, facets, searches, hierarchy walks, a CONSTRUCT),
@@ -257,8 +257,8 @@ def main() -> None:
             found = re.search(r"engine http://127\.0\.0\.1:(\d+)", log.read_text())
             if found is None:
                 raise RuntimeError(f"kg serve did not name its engine:\n{log.read_text()}")
-            # kg's own `oxigraph serve` (started with its --timeout-s): the same process and
-            # store, so kg/engine is what the web layer adds and nothing else.
+            # kg's own `oxigraph serve`: the same process and store, so kg/engine is what the
+            # web layer adds and nothing else.
             engine = Server("engine", int(found.group(1)), "/query",
                             {"union-default-graph": ""})
             run(servers[0], servers[1], engine, args, rate)

@@ -290,10 +290,13 @@ class HttpStore:
                 break
             except (ConnectionError, http.client.HTTPException, OSError) as error:
                 connection.close()
-                # A kept-alive connection the server had closed fails at once: send again on
-                # a new one. A query that failed later may have been stopped for running too
-                # long (the watchdog stops none before 1 s): never sent twice.
-                if pooled and time.monotonic() - sent < STALE_S:
+                # A kept-alive connection the server had closed, or a server that is dying
+                # (its socket takes connections and resets them), fails at once: send again.
+                # A query that failed later may have been stopped for running too long (the
+                # watchdog stops none before 1 s): never sent twice.
+                if time.monotonic() - sent < STALE_S and time.monotonic() < deadline:
+                    if not pooled:
+                        time.sleep(0.05)
                     continue
                 raise ServerUnreachableError(f"the SPARQL server at {self.endpoint.query_url} "
                                              f"closed the connection: {error}") from error

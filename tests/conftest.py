@@ -119,7 +119,7 @@ def write_token(demo_store_path: Path) -> str:
 
 @pytest.fixture(scope="session")
 def server(demo_store_path: Path, write_token: str) -> Iterator[str]:
-    """A real `kg serve` (waitress + its oxigraph engine) on a free loopback port, with a
+    """A real `kg serve` (granian + its oxigraph engine) on a free loopback port, with a
     2-second query limit, stopped by its process id."""
     with kg_serve(demo_store_path, "--query-timeout", "2", "--tokens",
                   str(demo_store_path.parent / WRITE_TOKEN_FILE)) as base:

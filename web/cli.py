@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from graph.cli import StoreHandle, dump, get_store, query, restore, stats
+from graph.cli import StoreHandle, dump, query, restore, stats
 from graph.store import DEFAULT_STORE
 from loaders.cli import demo, load, quality, validate
 from web.auth import TokenFile
+
+if TYPE_CHECKING:
+    from web.worker import ServeSpec
 
 
 @click.group()
@@ -27,7 +31,8 @@ def kg(ctx: click.Context, store: str) -> None:
 @kg.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("--port", default=8080, show_default=True, type=int, help="Port to listen on.")
-@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@click.option("--threads", default=8, show_default=True, type=int,
+              help="Threads that run the web app.")
 @click.option("--base-iri", default=None, help="Base of the resource IRIs this server "
               "dereferences (default: the production base, https://data.vusta.vn/).")
 @click.option("--query-timeout", default=30.0, show_default=True,
@@ -38,20 +43,14 @@ def kg(ctx: click.Context, store: str) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int, threads: int, base_iri: str | None,
           query_timeout: float, tokens_file: str | None) -> None:
-    """Serve the SPARQL endpoint, linked data and pages with waitress.
+    """Serve the SPARQL endpoint, linked data and pages with granian.
 
     On an on-disk store, queries run in an `oxigraph serve` child process on the same store,
-    restarted to stop a query at the time limit (or if it dies); the web process talks to it
-    over loopback.
+    restarted to stop a query at the time limit (or if it dies); the web app talks to it over
+    loopback, from granian's worker process.
     """
-    import signal
-    import sys
-
-    import waitress
-
-    from graph.remote import Endpoint, RemoteStore
-    from web import create_app
     from web.engine import engine
+    from web.worker import ServeSpec
 
     config: dict[str, object] = {"QUERY_TIMEOUT_S": query_timeout}
     if base_iri:
@@ -60,36 +59,35 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, base_iri: str 
         config["TOKENS_FILE"] = tokens_file
     handle: StoreHandle = ctx.obj
     location = handle.location
-    signal.signal(signal.SIGTERM, _stop)
-    # The worker threads mostly wait on sockets (clients, the engine); with the default 5 ms
-    # switch interval one whose answer has come waits behind one that computes. Measured: 15-20%
-    # more uncached lookups per second at 16 connections with 0.5 ms.
-    sys.setswitchinterval(0.0005)
     _say_if_assets_missing()
     if location == "memory" or location.startswith(("http://", "https://")):
-        app = create_app(config, store=get_store(ctx))
         click.echo(f"serving on http://{host}:{port}/ (SPARQL at /sparql)")
-        waitress.serve(app, host=host, port=port, threads=threads, ident="kg")
+        _run(host, port, threads, ServeSpec(config, location))
         return
     handle.close()
-    from pathlib import Path
-
+    store = Path(location).resolve()
     # The engine's store has no path here; its index is the one `kg load` keeps beside it.
-    config.setdefault("SEARCH_INDEX", f"{Path(location).resolve()}-search.sqlite")
-
-    with engine(Path(location)) as running:
-        # The engine listens on a private loopback port: every write passes through this app.
-        store = RemoteStore(Endpoint.oxigraph(running.url), timeout=3600, sole_writer=True)
-        app = create_app(config, store=store)
-        app.extensions["engine"] = running
+    config.setdefault("SEARCH_INDEX", f"{store}-search.sqlite")
+    with engine(store, Path(f"{store}-engine.pid")) as running:
         click.echo(f"serving on http://{host}:{port}/ (SPARQL at /sparql; engine "
                    f"{running.url}, pid {running.pid()})")
-        try:
-            waitress.serve(app, host=host, port=port, threads=threads, ident="kg")
-        except KeyboardInterrupt:
-            pass
-        finally:
-            store.close()
+        _run(host, port, threads, ServeSpec(config, location, running.url,
+                                            str(running.pid_file)))
+
+
+def _run(host: str, port: int, threads: int, spec: ServeSpec) -> None:
+    """granian with one worker process (the store's change counter and the caches live in
+    it) and ``threads`` threads for the app; it returns on SIGTERM or SIGINT."""
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+
+    spec.export()
+    # Errors only: its notice that more threads than cores is "quite high" does not hold for
+    # threads that mostly wait on the engine; where it listens, the line above says.
+    Granian("web.worker:app", address=host, port=port, interface=Interfaces.WSGI, workers=1,
+            blocking_threads=threads, factory=True, respawn_failed_workers=True,
+            websockets=False, log_level=LogLevels.error).serve()
 
 
 def _say_if_assets_missing() -> None:
@@ -102,11 +100,6 @@ def _say_if_assets_missing() -> None:
     if absent:
         click.echo(f"note: {', '.join(absent)} not in {folder} (run `kg assets`): pages go "
                    "without the map and with a plain SPARQL form", err=True)
-
-
-def _stop(signum: int, frame: object) -> None:
-    # waitress stops only through an exception; this one also lets the engine be stopped.
-    raise KeyboardInterrupt
 
 
 @kg.command()

@@ -1,8 +1,8 @@
 """The query engine that `kg serve` runs beside itself: `oxigraph serve` on the same store.
 
 Why: pyoxigraph cannot stop a query once started (FACTS.md); a process can be stopped. The
-web process reaches the store only through ``RemoteStore``, so a runaway query costs a
-restart of the engine (0.1 s), not a core for ever.
+web app reaches the store only through ``RemoteStore``, so a runaway query costs a restart
+of the engine (0.1 s), not a core for ever.
 
 Why not `oxigraph serve --timeout-s`: it starts a thread per query that sleeps for the whole
 time limit. Measured here: trivial queries at 5.7k/s with it against 34k/s without, and after
@@ -27,7 +27,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-RESTART_SPACING_S = 0.5
+from graph.remote import RETRY_S
+
+RESTART_SPACING_S = 1.0
 
 def oxigraph_command() -> list[str]:
     """The `oxigraph` program of this environment (the PyPI package `oxigraph` ships it)."""
@@ -60,30 +62,23 @@ def stop_group(proc: subprocess.Popen[bytes], timeout: float = 10) -> None:
 
 
 class Engine:
-    """`oxigraph serve` on one store and one loopback port, which can be restarted.
+    """`oxigraph serve` on one store and one loopback port, started again whenever it dies.
 
-    ``stop_query`` is how a query past its time limit is stopped: the engine process is killed
-    and started again on the same store and port (RocksDB keeps every committed transaction;
-    staging graphs of a load it cut are removed when the store is next opened). An engine that
-    dies of anything else is started again too, by a thread that waits on it.
+    The web app stops a query past its time limit by killing the engine (``EngineControl``);
+    a thread here waits on the process and starts it again on the same store and port
+    (RocksDB keeps every committed transaction; staging graphs of a load it cut are removed
+    when the store is next opened). The current pid is kept in ``pid_file`` for the app.
     """
 
-    def __init__(self, location: Path) -> None:
-        self.location = location
+    def __init__(self, location: Path, pid_file: Path) -> None:
+        self.location, self.pid_file = location, pid_file
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.restarts = 0
-        # Bumped before the engine is stopped: a query that failed while it changed was cut
-        # short by someone else's stop, and may run again.
-        self.generation = 0
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
+        self._started_at = 0.0
         self._stopping = False
-        self._watcher = Watcher(self.stop_query)
-
-    def watch(self, seconds: float) -> Watch:
-        """Stop the engine's queries (``stop_query``) unless cancelled within ``seconds``."""
-        return self._watcher.watch(seconds)
 
     def start(self) -> None:
         command = [*oxigraph_command(), "serve", "--location", str(self.location),
@@ -92,42 +87,28 @@ class Engine:
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL,  # noqa: S603
                                 start_new_session=True)
         _wait(proc, self.url)
-        self._proc = proc
+        self._proc, self._started_at = proc, time.monotonic()
+        self.pid_file.write_text(str(proc.pid))
         threading.Thread(target=self._supervise, args=(proc,), name="engine-supervisor",
                          daemon=True).start()
 
     def stop(self) -> None:
         with self._lock:
             self._stopping = True
-            self.generation += 1
             proc = self._proc
         if proc is not None:
             stop_group(proc)
-
-    def stop_query(self) -> None:
-        """Kill the engine (and with it the runaway query) and start it again."""
-        with self._lock:
-            began = time.monotonic()
-            self.generation += 1
-            proc, self._proc = self._proc, None
-            if proc is not None and proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-            self.restarts += 1
-            self.start()
-            print(f"query engine stopped for a query past its time limit; restarted in "
-                  f"{time.monotonic() - began:.2f} s, pid {self.pid()}", file=sys.stderr,
-                  flush=True)
+        self.pid_file.unlink(missing_ok=True)
 
     def _supervise(self, proc: subprocess.Popen[bytes]) -> None:
         code = proc.wait()
-        # An engine that dies at once on every start would otherwise be restarted in a loop.
-        time.sleep(RESTART_SPACING_S)
+        if time.monotonic() - self._started_at < RESTART_SPACING_S:
+            # One that dies at once on every start would otherwise be restarted in a loop.
+            time.sleep(RESTART_SPACING_S)
         with self._lock:
             if self._proc is not proc or self._stopping:
                 return
             began = time.monotonic()
-            self.generation += 1
             self._proc = None
             self.restarts += 1
             try:
@@ -142,6 +123,58 @@ class Engine:
 
     def pid(self) -> int | None:
         return self._proc.pid if self._proc is not None else None
+
+
+class EngineControl:
+    """What the web app may do to the engine another process runs: stop it, with the query
+    that outlived its limit (that process starts it again)."""
+
+    def __init__(self, pid_file: Path) -> None:
+        self.pid_file = pid_file
+        # Bumped before the engine is stopped: a query that failed while it changed was cut
+        # short by someone else's stop, and may run again.
+        self.generation = 0
+        self._stopped: int | None = None
+        self._watcher = Watcher(self.stop_query)
+
+    def watch(self, seconds: float) -> Watch:
+        """Stop the engine's queries (``stop_query``) unless cancelled within ``seconds``."""
+        return self._watcher.watch(seconds)
+
+    def stop_query(self) -> None:
+        try:
+            pid = self._pid()
+            self._stopped = pid
+            self.generation += 1
+            os.killpg(pid, signal.SIGKILL)
+        except (OSError, ValueError) as failed:
+            print(f"could not stop the query engine: {failed}", file=sys.stderr, flush=True)
+            return
+        print(f"query engine (pid {pid}) stopped for a query past its time limit",
+              file=sys.stderr, flush=True)
+
+    def ready(self, limit: float = RETRY_S) -> None:
+        """Wait, up to ``limit`` seconds, for an engine stopped here to be started again.
+
+        Why: a dying engine's listening socket still takes connections for a moment, and
+        resets them; the serving process writes the new pid only once the new engine answers.
+        """
+        stopped = self._stopped
+        if stopped is None:
+            return
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            try:
+                if self._pid() != stopped:
+                    break
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.02)
+        if self._stopped == stopped:
+            self._stopped = None
+
+    def _pid(self) -> int:
+        return int(self.pid_file.read_text())
 
 
 class Watch:
@@ -203,9 +236,9 @@ class Watcher:
 
 
 @contextmanager
-def engine(location: Path) -> Iterator[Engine]:
+def engine(location: Path, pid_file: Path) -> Iterator[Engine]:
     """Run `oxigraph serve` on ``location``, on loopback only, for the duration."""
-    running = Engine(location)
+    running = Engine(location, pid_file)
     running.start()
     try:
         yield running

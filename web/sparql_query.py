@@ -211,7 +211,10 @@ def _answer(app: Flask, store: GraphStore, revision: int, request: Request,
     watchdog = Watchdog(engine, timeout)
     sent, counted = _passed_on(text, solution_fmt, limit)
     for attempt in (1, 2):
-        generation = engine.generation if engine is not None else 0
+        generation = 0
+        if engine is not None:
+            engine.ready()
+            generation = engine.generation
         try:
             if sent is not None:
                 rows = _peek(store.serialized_query(

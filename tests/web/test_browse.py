@@ -10,19 +10,21 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
+from email.message import Message
 
 from tests.conftest import HOSTILE
 
 DONG_THAP = "https://data.vusta.vn/id/unit/2025/province/82"
 
 
-def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, Message, str]:
+    """Status, headers (names case-insensitive, as HTTP has them) and text of a GET."""
     request = urllib.request.Request(url, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, dict(response.headers), response.read().decode("utf-8")
+            return response.status, response.headers, response.read().decode("utf-8")
     except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read().decode("utf-8")
+        return error.code, error.headers, error.read().decode("utf-8")
 
 
 def search_json(base: str, **params: str | list[str]) -> dict:

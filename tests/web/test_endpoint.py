@@ -1,4 +1,4 @@
-"""The first web entry over real HTTP: `kg serve` (waitress) queried with SPARQLWrapper."""
+"""The first web entry over real HTTP: `kg serve` (granian) queried with SPARQLWrapper."""
 
 from __future__ import annotations
 
