@@ -14,6 +14,7 @@ maps requests to them. Patterns (documented in the README):
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 
 from pyoxigraph import NamedNode
 
@@ -90,8 +91,15 @@ def prologue(prefixes: Mapping[str, str] | None = None) -> str:
     >>> prologue({"ex": "http://example.org/"})
     'PREFIX ex: <http://example.org/>\n'
     """
-    return "".join(f"PREFIX {name}: <{iri}>\n"
-                   for name, iri in (PREFIXES if prefixes is None else prefixes).items())
+    if prefixes is None:
+        return _default_prologue()
+    return "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in prefixes.items())
+
+
+@cache
+def _default_prologue() -> str:
+    # Every query sent to a SPARQL server starts with it: written once.
+    return prologue(PREFIXES)
 
 
 def graph_iri(source_id: str) -> NamedNode:

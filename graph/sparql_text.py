@@ -7,8 +7,10 @@ string literal or a comment can never be mistaken for a keyword or an IRI.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache, wraps
+from typing import TypeVar
 from urllib.parse import urljoin
 
 from pyoxigraph import NamedNode
@@ -26,6 +28,9 @@ _TOKEN = re.compile(r"""
   | (?P<space>\s+)
   | (?P<other>.)
 """, re.VERBOSE | re.DOTALL)
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -48,14 +53,27 @@ def tokens(text: str) -> list[Token]:
     return found
 
 
-def remote_targets(text: str) -> list[str | None]:
+def _short_texts_memoised(function: Callable[[str], T]) -> Callable[[str], T]:
+    """``function`` remembered for the last 512 texts of up to 8 KiB: clients send the same
+    queries again and again, and lexing one costs as much as the engine's answer to a lookup."""
+    remembered = lru_cache(maxsize=512)(function)
+
+    @wraps(function)
+    def memoised(text: str) -> T:
+        return remembered(text) if len(text) <= 8192 else function(text)
+
+    return memoised
+
+
+@_short_texts_memoised
+def remote_targets(text: str) -> tuple[str | None, ...]:
     """The hosts' IRIs a query or update would reach out to: every ``SERVICE`` and ``LOAD``
     target (None when it is a variable, known only at run time).
 
     >>> remote_targets('SELECT * { SERVICE SILENT <http://x.org/sparql> { ?s ?p ?o } }')
-    ['http://x.org/sparql']
+    ('http://x.org/sparql',)
     >>> remote_targets('SELECT * { ?s ?p "SERVICE <http://x.org/>" }')
-    []
+    ()
     """
     found: list[str | None] = []
     listed = tokens(text)
@@ -69,7 +87,7 @@ def remote_targets(text: str) -> list[str | None]:
                 found.append(target.text[1:-1])
             else:
                 found.append(None)
-    return found
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -113,6 +131,7 @@ class QueryShape:
         return f"{text[:at]}\nLIMIT {rows}\n{text[at:]}"
 
 
+@_short_texts_memoised
 def query_shape(text: str) -> QueryShape:
     """The form (SELECT, ASK, CONSTRUCT, DESCRIBE) and the outermost LIMIT of a query: what
     is written outside every brace belongs to the outermost query, never to a subquery.
