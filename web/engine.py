@@ -74,7 +74,6 @@ class Engine:
         self.location, self.pid_file = location, pid_file
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.restarts = 0
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
         self._started_at = 0.0
@@ -88,7 +87,10 @@ class Engine:
                                 start_new_session=True)
         _wait(proc, self.url)
         self._proc, self._started_at = proc, time.monotonic()
-        self.pid_file.write_text(str(proc.pid))
+        # Replaced whole, so that the app never reads half a number.
+        written = self.pid_file.with_name(self.pid_file.name + ".new")
+        written.write_text(str(proc.pid))
+        os.replace(written, self.pid_file)
         threading.Thread(target=self._supervise, args=(proc,), name="engine-supervisor",
                          daemon=True).start()
 
@@ -110,7 +112,6 @@ class Engine:
                 return
             began = time.monotonic()
             self._proc = None
-            self.restarts += 1
             try:
                 self.start()
             except RuntimeError as failed:
