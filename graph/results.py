@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from itertools import chain, islice
 from typing import IO, Any, BinaryIO, cast
 from xml.sax.saxutils import escape
@@ -117,42 +118,60 @@ def stream_solutions(result: QuerySolutions | QueryBoolean, name: str,
     yield writer.tail(truncated)
 
 
-# Answers up to this size are held to count their rows; larger ones are read and written again.
+# Answers up to this size are read whole before they go out (their rows counted, their
+# length known, a failure still answerable with an error status); larger ones stream.
 HELD_BYTES = 1 << 20
 # What every row of an answer writes at least once: an upper bound on its rows for free.
 _ROW_MARK = {"json": b"{", "xml": b"<", "tsv": b"\n"}
 
 
-def within_row_cap(chunks: Iterable[bytes], name: str, max_rows: int) -> Iterator[bytes]:
+@dataclass(frozen=True)
+class HeldAnswer:
+    """The start of an answer read at once: all of it when ``rest`` is None."""
+
+    start: bytes
+    rest: Iterator[bytes] | None
+
+    def chunks(self) -> Iterator[bytes]:
+        return chain([self.start], self.rest) if self.rest is not None else iter([self.start])
+
+
+def held_answer(chunks: Iterable[bytes], size: int | None = None) -> HeldAnswer:
+    """Read ``chunks`` until they end or pass ``size`` bytes (``HELD_BYTES`` by default)."""
+    limit = HELD_BYTES if size is None else size
+    held: list[bytes] = []
+    total = 0
+    source = iter(chunks)
+    for chunk in source:
+        held.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            return HeldAnswer(b"".join(held), source)
+    return HeldAnswer(b"".join(held), None)
+
+
+def within_row_cap(answer: HeldAnswer, name: str, max_rows: int) -> Iterator[bytes]:
     """A store's SELECT answer in ``name`` (json/xml/tsv) to a query limited to ``max_rows``
-    + 1 rows, passed on as it is when it holds ``max_rows`` or fewer; else written again, cut
-    at ``max_rows`` and marked truncated as ``stream_solutions`` does. An answer too large to
-    hold (``HELD_BYTES``) is read and written again as it comes.
+    + 1 rows, passed on as it is when it was read whole and holds ``max_rows`` or fewer;
+    else written again, cut at ``max_rows`` and marked truncated as ``stream_solutions``
+    does (as it comes, when it was too large to read whole).
 
     >>> from pyoxigraph import Store
     >>> query = "SELECT ?x { VALUES ?x { 1 2 3 } }"
     >>> answer = Store().query(query).serialize(format=SOLUTION_FORMATS["json"])
-    >>> b"".join(within_row_cap([answer], "json", 3)) == answer
+    >>> b"".join(within_row_cap(held_answer([answer]), "json", 3)) == answer
     True
-    >>> b"".join(within_row_cap([answer], "json", 2)).endswith(b'"truncated":true}}')
+    >>> b"".join(within_row_cap(held_answer([answer]), "json", 2)).endswith(
+    ...     b'"truncated":true}}')
     True
     """
-    held: list[bytes] = []
-    size = 0
-    source = iter(chunks)
-    for chunk in source:
-        held.append(chunk)
-        size += len(chunk)
-        if size > HELD_BYTES:
-            break
-    else:
-        body = b"".join(held)
-        if _rows_at_most(body, name, max_rows):
-            yield body
+    if answer.rest is None:
+        if _rows_at_most(answer.start, name, max_rows):
+            yield answer.start
         else:
-            yield from stream_solutions(_solutions(body, name), name, max_rows)
+            yield from stream_solutions(_solutions(answer.start, name), name, max_rows)
         return
-    readable = cast("IO[bytes]", io.BufferedReader(_Reader(chain(held, source)), 1 << 16))
+    readable = cast("IO[bytes]", io.BufferedReader(_Reader(answer.chunks()), 1 << 16))
     yield from stream_solutions(_solutions(readable, name), name, max_rows)
 
 

@@ -29,7 +29,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request
 
 from graph.remote import QueryTimeoutError, ServerUnreachableError
-from graph.results import stream_solutions, stream_triples, within_row_cap
+from graph.results import held_answer, stream_solutions, stream_triples, within_row_cap
 from graph.sparql_text import query_shape, remote_targets
 from graph.store import GraphName, GraphStore, StoreError
 from web.http_cache import AnswerCache, Cached, not_modified, request_etag, stamp
@@ -217,7 +217,8 @@ def _answer(app: Flask, store: GraphStore, revision: int, request: Request,
             generation = engine.generation
         try:
             if sent is not None:
-                rows = _peek(store.serialized_query(
+                # Read whole when small: a cut is still answerable (or run again) here.
+                answer = held_answer(store.serialized_query(
                     sent, SOLUTION_TYPES[solution_fmt or "json"], default_graph=default,
                     named_graphs=named))
             else:
@@ -238,8 +239,15 @@ def _answer(app: Flask, store: GraphStore, revision: int, request: Request,
     deadline = started + timeout
     if sent is not None:
         content_type = SOLUTION_TYPES[solution_fmt or "json"]
-        body: Iterable[bytes] = (within_row_cap(rows, solution_fmt or "json", limit) if counted
-                                 else rows)
+        if answer.rest is None:
+            watchdog.cancel()
+            whole = (b"".join(within_row_cap(answer, solution_fmt or "json", limit))
+                     if counted else answer.start)
+            if not request.cache_control.no_store:
+                cache.put(key, Cached(whole, content_type))
+            return _respond([whole], content_type, headers={"X-Cache": "miss"})
+        body: Iterable[bytes] = (within_row_cap(answer, solution_fmt or "json", limit)
+                                 if counted else answer.chunks())
     elif isinstance(result, QuerySolutions | QueryBoolean):
         fmt = solution_fmt
         if fmt is None:

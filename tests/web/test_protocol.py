@@ -220,6 +220,8 @@ def test_a_select_within_the_cap_is_the_engines_own_answer(
         sparql.setReturnFormat(fmt)
         response = sparql.query().response
         assert response.headers["Content-Type"] == f"{media_type}; charset=utf-8"
+        # Read whole before it went out: its length is known.
+        assert response.headers["Content-Length"] == str(len(direct[2]))
         assert response.read() == direct[2]
 
 
