@@ -190,15 +190,19 @@ class EmbeddedStore:
     def serialized_query(self, sparql: str, media_type: str, *,
                          default_graph: list[GraphName] | None = None,
                          named_graphs: list[NamedNode] | None = None) -> Iterator[bytes]:
-        """A SELECT or ASK answer written by pyoxigraph in ``media_type``, in one piece."""
-        fmt = QueryResultsFormat.from_media_type(media_type)
-        if fmt is None:
-            raise StoreError(f"no SPARQL results format has the media type {media_type!r}")
+        """An answer written by pyoxigraph in ``media_type``, in one piece."""
         result = self.query(sparql, default_graph=default_graph, named_graphs=named_graphs)
-        if not isinstance(result, QuerySolutions | QueryBoolean):
-            raise StoreError("only SELECT and ASK answers are written as SPARQL results")
         out = io.BytesIO()
-        result.serialize(out, fmt)
+        if isinstance(result, QuerySolutions | QueryBoolean):
+            fmt = QueryResultsFormat.from_media_type(media_type)
+            if fmt is None:
+                raise StoreError(f"no SPARQL results format has the media type {media_type!r}")
+            result.serialize(out, fmt)
+        else:
+            rdf = RdfFormat.from_media_type(media_type)
+            if rdf is None:
+                raise StoreError(f"no RDF format has the media type {media_type!r}")
+            serialize(result, out, rdf)
         return iter([out.getvalue()])
 
     def graphs(self) -> list[GraphInfo]:

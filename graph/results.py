@@ -175,6 +175,28 @@ def within_row_cap(answer: HeldAnswer, name: str, max_rows: int) -> Iterator[byt
     yield from stream_solutions(_solutions(readable, name), name, max_rows)
 
 
+def within_line_cap(answer: HeldAnswer, max_lines: int) -> Iterator[bytes]:
+    """N-Triples (a triple a line, newlines in literals escaped) cut after ``max_lines``
+    triples, as it comes.
+
+    >>> b"".join(within_line_cap(held_answer([b"<a> <b> <c> .\\n" * 3]), 2)).count(b"\\n")
+    2
+    """
+    written = 0
+    for chunk in answer.chunks():
+        lines = chunk.count(b"\n")
+        if written + lines < max_lines:
+            written += lines
+            yield chunk
+            continue
+        end = -1
+        for _ in range(max_lines - written):
+            end = chunk.index(b"\n", end + 1)
+        if end >= 0:
+            yield chunk[:end + 1]
+        return
+
+
 def _rows_at_most(body: bytes, name: str, rows: int) -> bool:
     if body.count(_ROW_MARK[name]) <= rows:
         return True

@@ -153,8 +153,8 @@ class GraphStore(Protocol):
         default_graph: list[GraphName] | None = None,
         named_graphs: list[NamedNode] | None = None,
     ) -> Iterator[bytes]:
-        """A SELECT or ASK answer as the store itself writes it in ``media_type`` (a SPARQL
-        results type), without a row limit: for queries whose own LIMIT is small enough."""
+        """An answer as the store itself writes it in ``media_type``, without a row limit: a
+        SPARQL results type for SELECT and ASK, an RDF one for CONSTRUCT and DESCRIBE."""
         ...
 
     def dump(self, out: BinaryIO) -> int: ...

@@ -9,7 +9,7 @@ import pytest
 from pyoxigraph import QueryResultsFormat, QuerySolutions, Store, parse_query_results
 
 from graph import results
-from graph.results import held_answer, within_row_cap
+from graph.results import held_answer, within_line_cap, within_row_cap
 from graph.sparql_text import query_shape
 
 FORMATS = {"json": QueryResultsFormat.JSON, "xml": QueryResultsFormat.XML,
@@ -96,3 +96,14 @@ def test_the_limit_a_query_is_sent_with(text: str, sent: str | None) -> None:
         store.update("INSERT DATA { " + " ".join(
             f"<urn:a> <urn:p> {i} ." for i in range(20)) + " }")
         assert len(list(store.query(sent))) <= 11  # type: ignore[arg-type]
+
+
+def test_n_triples_are_cut_at_the_cap_as_they_come() -> None:
+    # Escaped newlines in the literals are not line ends.
+    body = b"".join(f'<urn:s{i}> <urn:p> "a\\nb" .\n'.encode() for i in range(50))
+    lines = body.splitlines(keepends=True)
+    streamed = held_answer(chunked(body, 37), size=100)
+    assert streamed.rest is not None
+    assert b"".join(within_line_cap(streamed, 20)) == b"".join(lines[:20])
+    assert b"".join(within_line_cap(held_answer(chunked(body, 37)), 50)) == body
+    assert b"".join(within_line_cap(held_answer([body]), 0)) == b""

@@ -194,22 +194,9 @@ def test_a_select_within_the_cap_is_the_engines_own_answer(
         oxigraph_server: str, tmp_path: Any, fmt: str, media_type: str, limit: str) -> None:
     """Remote-store mode: a SELECT within the row cap, by its own LIMIT or by its answer, goes
     out byte for byte as the SPARQL server wrote it, nothing parsed and written again."""
-    from pyoxigraph import Literal, NamedNode, Triple
-
-    from graph.remote import Endpoint, RemoteStore
-    from graph.store import Provenance
     from tests.conftest import kg_serve
 
-    remote = RemoteStore(Endpoint.oxigraph(oxigraph_server))
-    p = NamedNode("https://example.org/p")
-    remote.replace_graph(NamedNode("https://example.org/g"), [
-        Triple(NamedNode(f"https://example.org/s{i}"), p, value)
-        for i, value in enumerate([Literal("Hà Nội, \"thủ đô\"", language="vi"),
-                                   Literal("42", datatype=NamedNode(
-                                       "http://www.w3.org/2001/XMLSchema#integer")),
-                                   Literal("tab\there"), NamedNode("https://example.org/o")])
-    ], Provenance("test", "inline"))
-    remote.close()
+    fill_with_awkward_literals(oxigraph_server)
     text = "SELECT ?s ?o { ?s <https://example.org/p> ?o } ORDER BY ?s" + limit
     direct = fetch(f"{oxigraph_server}/query?union-default-graph", text.encode(),
                    {"Content-Type": "application/sparql-query", "Accept": media_type})
@@ -223,6 +210,41 @@ def test_a_select_within_the_cap_is_the_engines_own_answer(
         # Read whole before it went out: its length is known.
         assert response.headers["Content-Length"] == str(len(direct[2]))
         assert response.read() == direct[2]
+
+
+def fill_with_awkward_literals(server: str) -> None:
+    """Quotes, Vietnamese, a tab and a typed literal, loaded into a SPARQL server."""
+    from pyoxigraph import Literal, NamedNode, Triple
+
+    from graph.remote import Endpoint, RemoteStore
+    from graph.store import Provenance
+
+    remote = RemoteStore(Endpoint.oxigraph(server))
+    p = NamedNode("https://example.org/p")
+    remote.replace_graph(NamedNode("https://example.org/g"), [
+        Triple(NamedNode(f"https://example.org/s{i}"), p, value)
+        for i, value in enumerate([Literal("Hà Nội, \"thủ đô\"", language="vi"),
+                                   Literal("42", datatype=NamedNode(
+                                       "http://www.w3.org/2001/XMLSchema#integer")),
+                                   Literal("tab\there"), NamedNode("https://example.org/o")])
+    ], Provenance("test", "inline"))
+    remote.close()
+
+
+def test_a_construct_in_n_triples_is_the_engines_own_answer(oxigraph_server: str,
+                                                           tmp_path: Any) -> None:
+    from tests.conftest import kg_serve
+
+    fill_with_awkward_literals(oxigraph_server)
+    text = "CONSTRUCT { ?s <https://example.org/q> ?o } WHERE { ?s <https://example.org/p> ?o }"
+    accept = {"Accept": "application/n-triples"}
+    direct = fetch(f"{oxigraph_server}/query?union-default-graph", text.encode(),
+                   {"Content-Type": "application/sparql-query", **accept})
+    assert direct[0] == 200 and direct[2].count(b"\n") == 4
+    with kg_serve(oxigraph_server, cwd=tmp_path) as base:
+        status, headers, body = fetch(query_url(base, text), headers=accept)
+    assert status == 200 and body == direct[2]
+    assert headers["Content-Length"] == str(len(body))
 
 
 def test_row_cap_and_streamed_json(tmp_path: Any) -> None:
@@ -255,3 +277,9 @@ def test_row_cap_and_streamed_json(tmp_path: Any) -> None:
     for fmt in ("csv", "tsv"):
         table = client.get("/sparql", query_string={"query": values, "format": fmt}).data
         assert table.splitlines()[1:] == [b"1", b"2", b"3", b"4", b"5"], table
+    # Triples: N-Triples cut as it comes, the other formats written here within the cap.
+    construct = ("CONSTRUCT { ?s <urn:x:p> ?n } WHERE { VALUES ?n { 1 2 3 4 5 6 7 8 9 } "
+                 'BIND(IRI(CONCAT("urn:x:", STR(?n))) AS ?s) }')
+    for fmt, parser in (("nt", "nt"), ("ttl", "turtle"), ("jsonld", "json-ld")):
+        data = client.get("/sparql", query_string={"query": construct, "format": fmt}).data
+        assert len(rdflib.Graph().parse(data=data, format=parser)) == 5, (fmt, data)
