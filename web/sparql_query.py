@@ -30,6 +30,7 @@ from werkzeug.wrappers import Request
 
 from graph.remote import QueryTimeoutError, ServerUnreachableError
 from graph.results import (
+    HELD_BYTES,
     HeldAnswer,
     held_answer,
     stream_solutions,
@@ -227,7 +228,7 @@ def _answer(app: Flask, store: GraphStore, revision: int, request: Request,
                 # Read whole when small: a cut is still answerable (or run again) here.
                 answer = held_answer(store.serialized_query(
                     passing.text, passing.media_type, default_graph=default,
-                    named_graphs=named))
+                    named_graphs=named), passing.held_bytes)
             else:
                 result = store.stream_query(text, default_graph=default, named_graphs=named)
                 rows = _peek(result)
@@ -290,6 +291,12 @@ class _Passing:
     media_type: str
     cap_by: str | None = None  # "rows" (SPARQL results), "lines" (N-Triples) or None
 
+    @property
+    def held_bytes(self) -> int:
+        """How much is read before the answer goes out: as much as counting its rows needs,
+        else a little (a large answer goes on as it comes, the engine still writing it)."""
+        return HELD_BYTES if self.cap_by == "rows" else SMALL_ANSWER_BYTES
+
     def capped(self, answer: HeldAnswer, cap: int) -> Iterable[bytes]:
         if self.cap_by == "rows":
             return within_row_cap(answer, _FORMAT_OF[self.media_type], cap)
@@ -299,6 +306,10 @@ class _Passing:
 
 
 _FORMAT_OF = {media: name for name, media in SOLUTION_TYPES.items()}
+# Beyond this an answer whose rows need no counting goes on as it comes: its first bytes
+# leave while the engine still writes, and no request holds a large answer in memory. (For
+# a 0.9 MB CONSTRUCT, holding and streaming measured the same: +6-12% over the engine.)
+SMALL_ANSWER_BYTES = 64 << 10
 
 
 def _passed_on(text: str, solution_fmt: str | None, graph_fmt: str | None, cap: int
