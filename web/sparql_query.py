@@ -8,8 +8,8 @@ misdirected update) goes on to the Flask blueprint in `web.sparql`.
 
 Answers are streamed, capped at ``MAX_ROWS``, stopped at ``QUERY_TIMEOUT_S`` (by restarting
 the engine when `kg serve` runs one, else between rows), and kept in a bounded cache keyed by
-the store's change counter. SELECT and ASK answers go out as the store wrote them
-(``_passed_on``).
+the store's change counter. SELECT and ASK answers, and CONSTRUCT/DESCRIBE ones in
+N-Triples, go out as the store wrote them (``_passed_on``).
 """
 
 from __future__ import annotations
@@ -284,12 +284,16 @@ def _answer(app: Flask, store: GraphStore, revision: int, request: Request,
 
 @dataclass(frozen=True)
 class _Passing:
-    """A query sent so that its answer goes out as the store writes it: its text, the media
-    type asked of the store, and how the answer is held to the cap."""
+    """A query sent so that its answer goes out as the store writes it: its text, the format
+    asked of the store, and how the answer is held to the cap."""
 
     text: str
-    media_type: str
+    fmt: str  # a key of SOLUTION_TYPES, or "nt"
     cap_by: str | None = None  # "rows" (SPARQL results), "lines" (N-Triples) or None
+
+    @property
+    def media_type(self) -> str:
+        return GRAPH_TYPES[self.fmt] if self.fmt == "nt" else SOLUTION_TYPES[self.fmt]
 
     @property
     def held_bytes(self) -> int:
@@ -299,13 +303,12 @@ class _Passing:
 
     def capped(self, answer: HeldAnswer, cap: int) -> Iterable[bytes]:
         if self.cap_by == "rows":
-            return within_row_cap(answer, _FORMAT_OF[self.media_type], cap)
+            return within_row_cap(answer, self.fmt, cap)
         if self.cap_by == "lines":
             return within_line_cap(answer, cap)
         return answer.chunks()
 
 
-_FORMAT_OF = {media: name for name, media in SOLUTION_TYPES.items()}
 # Beyond this an answer whose rows need no counting goes on as it comes: its first bytes
 # leave while the engine still writes, and no request holds a large answer in memory. (For
 # a 0.9 MB CONSTRUCT, holding and streaming measured the same: +6-12% over the engine.)
@@ -325,17 +328,16 @@ def _passed_on(text: str, solution_fmt: str | None, graph_fmt: str | None, cap: 
     """
     shape = query_shape(text)
     if shape.form in ("CONSTRUCT", "DESCRIBE"):
-        return _Passing(text, GRAPH_TYPES["nt"], "lines") if graph_fmt == "nt" else None
+        return _Passing(text, "nt", "lines") if graph_fmt == "nt" else None
     if solution_fmt is None:
         return None
-    media_type = SOLUTION_TYPES[solution_fmt]
     if shape.rows_at_most(cap):
-        return _Passing(text, media_type)
+        return _Passing(text, solution_fmt)
     if solution_fmt in ("csv", "tsv"):
         limited = shape.limited_to(cap)
-        return _Passing(limited, media_type) if limited is not None else None
+        return _Passing(limited, solution_fmt) if limited is not None else None
     bounded = shape.limited_to(cap + 1)
-    return _Passing(bounded, media_type, "rows") if bounded is not None else None
+    return _Passing(bounded, solution_fmt, "rows") if bounded is not None else None
 
 
 def _failed(bad: Exception, stopped: bool, timeout: float) -> Response:
