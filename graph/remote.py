@@ -39,6 +39,7 @@ from pyoxigraph import (
 )
 
 from graph.embedded import EmbeddedStore
+from graph.http_stream import StreamConnection, StreamResponse
 from graph.namespaces import prologue
 from graph.store import GraphName, QueryResult, StoreError
 
@@ -99,11 +100,11 @@ class _IdlePool:
     per-thread connection. A new TCP connection per query cost more than the lookup itself."""
 
     def __init__(self, size: int = 32) -> None:
-        self._idle: list[http.client.HTTPConnection] = []
+        self._idle: list[StreamConnection] = []
         self._lock = threading.Lock()
         self._size = size
 
-    def take(self) -> http.client.HTTPConnection | None:
+    def take(self) -> StreamConnection | None:
         """An idle connection the server has not closed meanwhile (an engine restarted after a
         runaway query closes them all), or None."""
         while True:
@@ -115,7 +116,7 @@ class _IdlePool:
                 return connection
             connection.close()
 
-    def give(self, connection: http.client.HTTPConnection) -> None:
+    def give(self, connection: StreamConnection) -> None:
         with self._lock:
             if len(self._idle) < self._size:
                 self._idle.append(connection)
@@ -189,7 +190,7 @@ class HttpStore:
         if connection is not None:
             connection.close()
 
-    def _check(self, response: http.client.HTTPResponse, what: str) -> None:
+    def _check(self, response: http.client.HTTPResponse | StreamResponse, what: str) -> None:
         if response.status < 300:
             return
         message = response.read().decode("utf-8", "replace").strip()
@@ -272,7 +273,7 @@ class HttpStore:
             connection = self._streams.take()
             pooled = connection is not None
             if connection is None:
-                connection = self._connect(self.endpoint.query_url)
+                connection = StreamConnection(self.endpoint.query_url, self._timeout)
                 try:
                     connection.connect()
                 except OSError as error:
@@ -414,11 +415,11 @@ class _Guarded(io.RawIOBase):
     """A streamed response body that turns a connection cut mid-stream into a timeout error.
     Read to the end, its connection goes back to the pool; closed before, it is closed."""
 
-    def __init__(self, response: http.client.HTTPResponse,
-                 connection: http.client.HTTPConnection, pool: _IdlePool) -> None:
+    def __init__(self, response: StreamResponse, connection: StreamConnection,
+                 pool: _IdlePool) -> None:
         self.media_type = (response.getheader("Content-Type") or "").split(";")[0].strip()
         self._response = response
-        self._connection: http.client.HTTPConnection | None = connection
+        self._connection: StreamConnection | None = connection
         self._pool = pool
 
     def readable(self) -> bool:
@@ -427,17 +428,21 @@ class _Guarded(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         try:
             count = self._response.readinto(buffer)
-        except (http.client.IncompleteRead, OSError) as error:
+        except (http.client.HTTPException, OSError) as error:
             self.close()
-            raise QueryTimeoutError("the server stopped the query, most likely because it ran "
-                                    "longer than the time limit") from error
-        if count == 0 and self._connection is not None:
-            connection, self._connection = self._connection, None
-            if self._response.will_close:
-                connection.close()
-            else:
-                self._pool.give(connection)
+            raise _stopped() from error
+        if count == 0:
+            self._finished()
         return count
+
+    def pieces(self) -> Iterator[bytes]:
+        """The body as it arrives (no copy into a buffer of our own)."""
+        try:
+            yield from self._response.pieces()
+        except (http.client.HTTPException, OSError) as error:
+            self.close()
+            raise _stopped() from error
+        self._finished()
 
     def close(self) -> None:
         if self._connection is not None:
@@ -445,21 +450,32 @@ class _Guarded(io.RawIOBase):
             self._connection = None
         super().close()
 
+    def _finished(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            if self._response.will_close:
+                connection.close()
+            else:
+                self._pool.give(connection)
+
+
+def _stopped() -> QueryTimeoutError:
+    return QueryTimeoutError("the server stopped the query, most likely because it ran "
+                             "longer than the time limit")
+
 
 def _closing(triples: Iterator[Triple], body: _Guarded) -> Iterator[Triple]:
     try:
         yield from triples
     except SyntaxError as error:
-        raise QueryTimeoutError("the server stopped the query, most likely because it ran "
-                                "longer than the time limit") from error
+        raise _stopped() from error
     finally:
         body.close()
 
 
 def _chunks(body: _Guarded) -> Iterator[bytes]:
     try:
-        while chunk := body.read(CHUNK):
-            yield chunk
+        yield from body.pieces()
     finally:
         body.close()
 

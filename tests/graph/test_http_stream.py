@@ -1,0 +1,189 @@
+"""The query-answer client: against a real `oxigraph serve`, and against a loopback server that
+answers with scripted bytes (the framings and failures a real server rarely shows on demand)."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+from collections.abc import Iterator
+from urllib.parse import urlencode
+
+import pytest
+
+from graph.http_stream import StreamConnection
+
+QUERY = "SELECT ?n { VALUES ?n { 1 2 3 4 5 6 7 8 9 10 } }"
+HEADERS = {"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"}
+
+
+class ScriptedServer:
+    """Accepts connections on 127.0.0.1; to each request (read whole) it sends the next of
+    ``answers`` and closes the connection after those marked to close."""
+
+    def __init__(self, answers: list[tuple[bytes, bool]]) -> None:
+        self.answers = list(answers)
+        self.requests: list[bytes] = []
+        self.connections = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(10)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/query"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while self.answers:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with conn:
+                conn.settimeout(10)
+                while self.answers:
+                    request = self._read_request(conn)
+                    if request is None:
+                        break
+                    self.requests.append(request)
+                    answer, close = self.answers.pop(0)
+                    conn.sendall(answer)
+                    if close:
+                        break
+
+    @staticmethod
+    def _read_request(conn: socket.socket) -> bytes | None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            more = conn.recv(65536)
+            if not more:
+                return None
+            data += more
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length:"))
+        while len(body) < length:
+            body += conn.recv(65536)
+        return head + b"\r\n\r\n" + body
+
+    def close(self) -> None:
+        self._listener.close()
+        self._thread.join(10)
+
+
+@pytest.fixture
+def scripted() -> Iterator[type[ScriptedServer]]:
+    started: list[ScriptedServer] = []
+
+    class Tracked(ScriptedServer):
+        def __init__(self, answers: list[tuple[bytes, bool]]) -> None:
+            super().__init__(answers)
+            started.append(self)
+
+    yield Tracked
+    for server in started:
+        server.close()
+
+
+def test_answers_match_http_client_byte_for_byte_and_the_connection_is_reused(
+        oxigraph_server: str) -> None:
+    target = "/query?" + urlencode({"union-default-graph": ""})
+    reference = http.client.HTTPConnection(oxigraph_server.removeprefix("http://"), timeout=30)
+    reference.request("POST", target, body=QUERY.encode(), headers=HEADERS)
+    expected = reference.getresponse().read()
+    reference.close()
+    connection = StreamConnection(oxigraph_server + "/query", timeout=30)
+    try:
+        for _ in range(3):
+            connection.request("POST", target, QUERY.encode(), HEADERS)
+            first_socket = connection.sock
+            response = connection.getresponse()
+            assert response.status == 200
+            assert response.getheader("content-type", "").startswith(
+                "application/sparql-results+json")
+            assert response.read() == expected
+            assert not response.will_close
+            assert connection.sock is first_socket
+    finally:
+        connection.close()
+
+
+def test_framings_by_length_by_chunks_and_by_close(scripted: type[ScriptedServer]) -> None:
+    server = scripted([
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", False),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+         b"3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n", False),
+        (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the end", True),
+    ])
+    connection = StreamConnection(server.url, timeout=10)
+    try:
+        bodies, closes = [], []
+        for _ in range(3):
+            connection.request("POST", "/query", b"ASK {}", HEADERS)
+            response = connection.getresponse()
+            bodies.append(response.read())
+            closes.append(response.will_close)
+    finally:
+        connection.close()
+    assert bodies == [b"hello", b"abcdefg", b"until the end"]
+    assert closes == [False, False, True]
+    assert server.connections == 1
+    assert all(r.startswith(b"POST /query HTTP/1.1\r\nHost: 127.0.0.1:") for r in server.requests)
+    assert all(r.endswith(b"Content-Length: 6\r\n\r\nASK {}") for r in server.requests)
+
+
+def test_readinto_fills_small_buffers_across_pieces(scripted: type[ScriptedServer]) -> None:
+    server = scripted([(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        b"5\r\n01234\r\n5\r\n56789\r\n0\r\n\r\n", True)])
+    connection = StreamConnection(server.url, timeout=10)
+    try:
+        connection.request("POST", "/query", b"ASK {}", HEADERS)
+        response = connection.getresponse()
+        buffer, got = bytearray(3), b""
+        while count := response.readinto(buffer):
+            got += bytes(buffer[:count])
+    finally:
+        connection.close()
+    assert got == b"0123456789"
+
+
+def test_a_body_cut_short_is_an_incomplete_read(scripted: type[ScriptedServer]) -> None:
+    server = scripted([
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n01234\r\n", True),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort", True),
+    ])
+    for _ in range(2):
+        connection = StreamConnection(server.url, timeout=10)
+        try:
+            connection.request("POST", "/query", b"ASK {}", HEADERS)
+            response = connection.getresponse()
+            with pytest.raises(http.client.IncompleteRead):
+                response.read()
+        finally:
+            connection.close()
+
+
+def test_no_answer_and_no_http_are_told_apart(scripted: type[ScriptedServer]) -> None:
+    server = scripted([(b"", True), (b"SPARQL!\r\n\r\n", True)])
+    connection = StreamConnection(server.url, timeout=10)
+    try:
+        connection.request("POST", "/query", b"ASK {}", HEADERS)
+        with pytest.raises(http.client.RemoteDisconnected):
+            connection.getresponse()
+    finally:
+        connection.close()
+    connection = StreamConnection(server.url, timeout=10)
+    try:
+        connection.request("POST", "/query", b"ASK {}", HEADERS)
+        with pytest.raises(http.client.HTTPException, match="not HTTP"):
+            connection.getresponse()
+    finally:
+        connection.close()
+
+
+def test_a_server_that_is_not_there_is_an_os_error() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as placeholder:
+        port = placeholder.getsockname()[1]
+    connection = StreamConnection(f"http://127.0.0.1:{port}/query", timeout=5)
+    with pytest.raises(ConnectionRefusedError):
+        connection.request("POST", "/query", b"ASK {}", HEADERS)
+    assert connection.sock is None
