@@ -15,6 +15,9 @@ from web.auth import TokenFile
 if TYPE_CHECKING:
     from web.worker import ServeSpec
 
+# Seconds the web worker has to finish its requests when `kg serve` stops.
+WORKER_STOP_S = 3
+
 
 @click.group()
 @click.option("--store", envvar="KG_STORE", default=DEFAULT_STORE, show_default=True,
@@ -85,9 +88,13 @@ def _run(host: str, port: int, threads: int, spec: ServeSpec) -> None:
     spec.export()
     # Errors only: its notice that more threads than cores is "quite high" does not hold for
     # threads that mostly wait on the engine; where it listens, the line above says.
+    # A signal to the whole process group (Ctrl-C, `kill -- -PGID`) reaches the worker twice,
+    # from the terminal and from granian stopping it; measured, a quarter of such stops left
+    # the worker waiting for ever. Past this many seconds it is killed.
     Granian("web.worker:app", address=host, port=port, interface=Interfaces.WSGI, workers=1,
             blocking_threads=threads, factory=True, respawn_failed_workers=True,
-            websockets=False, log_level=LogLevels.error).serve()
+            websockets=False, log_level=LogLevels.error,
+            workers_kill_timeout=WORKER_STOP_S).serve()
 
 
 def _say_if_assets_missing() -> None:
