@@ -60,14 +60,21 @@ def error(status: int, message: str) -> Response:
     return Response(message.rstrip() + "\n", status=status, mimetype="text/plain")
 
 
+CROSS_ORIGIN_HEADERS = (
+    ("Access-Control-Allow-Origin", "*"),
+    ("Access-Control-Allow-Methods", "GET, HEAD, POST, PUT, DELETE, OPTIONS"),
+    ("Access-Control-Allow-Headers",
+     "Accept, Authorization, Content-Type, If-None-Match, If-Modified-Since"),
+    ("Access-Control-Expose-Headers", "ETag, Last-Modified, Link, Location"),
+    ("Access-Control-Max-Age", "86400"),
+)
+
+
 def allow_cross_origin(response: Response) -> Response:
     """Browser clients on other origins may read; writes still need a token."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, POST, PUT, DELETE, OPTIONS"
-    response.headers["Access-Control-Allow-Headers"] = (
-        "Accept, Authorization, Content-Type, If-None-Match, If-Modified-Since")
-    response.headers["Access-Control-Expose-Headers"] = "ETag, Last-Modified, Link, Location"
-    response.headers["Access-Control-Max-Age"] = "86400"
+    # Added in one go: setting them one by one rescans the header list each time.
+    if "Access-Control-Allow-Origin" not in response.headers:
+        response.headers.extend(CROSS_ORIGIN_HEADERS)
     return response
 
 
@@ -213,7 +220,7 @@ def _answer(app: Flask, store: GraphStore, revision: int, request: Request,
     fresh = bool(request.cache_control.no_cache or request.cache_control.no_store)
     cached = None if fresh else cache.get(key)
     if cached is not None:
-        return _respond([cached.body], cached.content_type, headers={"X-Cache": "hit"})
+        return _respond([cached.body], cached.content_type, "hit")
     started = time.monotonic()
     engine = app.extensions.get("engine")
     watchdog = Watchdog(engine, timeout)
@@ -253,7 +260,7 @@ def _answer(app: Flask, store: GraphStore, revision: int, request: Request,
             whole = b"".join(body)
             if not request.cache_control.no_store:
                 cache.put(key, Cached(whole, content_type))
-            return _respond([whole], content_type, headers={"X-Cache": "miss"})
+            return _respond([whole], content_type, "miss")
     elif isinstance(result, QuerySolutions | QueryBoolean):
         fmt = solution_fmt
         if fmt is None:
@@ -276,7 +283,7 @@ def _answer(app: Flask, store: GraphStore, revision: int, request: Request,
     if not request.cache_control.no_store:
         body = _caching(body, cache, key, content_type)
     response = _respond(_finally(body, watchdog.cancel),
-                        content_type, headers={"X-Cache": "miss"})
+                        content_type, "miss")
     # Also when the body is never read (HEAD, a client gone early).
     response.call_on_close(watchdog.cancel)
     return response
@@ -360,11 +367,9 @@ def _finally(body: Iterable[bytes], action: Any) -> Iterator[bytes]:
         action()
 
 
-def _respond(body: Iterable[bytes], content_type: str, headers: dict[str, str]) -> Response:
-    response = Response(body, content_type=f"{content_type}; charset=utf-8")
-    response.headers.update(headers)
-    response.vary.add("Accept")
-    return response
+def _respond(body: Iterable[bytes], content_type: str, cache: str) -> Response:
+    return Response(body, headers=[("Content-Type", f"{content_type}; charset=utf-8"),
+                                   ("Vary", "Accept"), ("X-Cache", cache)])
 
 
 class _Rows:
