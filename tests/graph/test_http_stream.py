@@ -4,9 +4,13 @@ answers with scripted bytes (the framings and failures a real server rarely show
 from __future__ import annotations
 
 import http.client
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -21,13 +25,16 @@ class ScriptedServer:
     """Accepts connections on 127.0.0.1; to each request (read whole) it sends the next of
     ``answers`` and closes the connection after those marked to close."""
 
-    def __init__(self, answers: list[tuple[bytes, bool]]) -> None:
+    def __init__(self, answers: list[tuple[bytes, bool]],
+                 tls: ssl.SSLContext | None = None) -> None:
         self.answers = list(answers)
+        self._tls = tls
         self.requests: list[bytes] = []
         self.connections = 0
         self._listener = socket.create_server(("127.0.0.1", 0))
         self._listener.settimeout(10)
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/query"
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._listener.getsockname()[1]}/query"
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
@@ -38,6 +45,12 @@ class ScriptedServer:
             except OSError:
                 return
             self.connections += 1
+            if self._tls is not None:
+                try:
+                    conn = self._tls.wrap_socket(conn, server_side=True)
+                except ssl.SSLError:  # a client that does not trust us: the next one may
+                    conn.close()
+                    continue
             with conn:
                 conn.settimeout(10)
                 while self.answers:
@@ -75,8 +88,9 @@ def scripted() -> Iterator[type[ScriptedServer]]:
     started: list[ScriptedServer] = []
 
     class Tracked(ScriptedServer):
-        def __init__(self, answers: list[tuple[bytes, bool]]) -> None:
-            super().__init__(answers)
+        def __init__(self, answers: list[tuple[bytes, bool]],
+                     tls: ssl.SSLContext | None = None) -> None:
+            super().__init__(answers, tls)
             started.append(self)
 
     yield Tracked
@@ -187,3 +201,27 @@ def test_a_server_that_is_not_there_is_an_os_error() -> None:
     with pytest.raises(ConnectionRefusedError):
         connection.request("POST", "/query", b"ASK {}", HEADERS)
     assert connection.sock is None
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_https_with_the_systems_trust_store(scripted: type[ScriptedServer], tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    server = scripted([(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nsecret", True)], tls)
+    untrusting = StreamConnection(server.url, timeout=10)
+    with pytest.raises(ssl.SSLCertVerificationError):
+        untrusting.connect()
+    # OpenSSL's default verify paths honour SSL_CERT_FILE: trust this certificate only.
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    connection = StreamConnection(server.url, timeout=10)
+    try:
+        connection.request("POST", "/query", b"ASK {}", HEADERS)
+        assert connection.getresponse().read() == b"secret"
+    finally:
+        connection.close()
