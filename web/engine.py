@@ -87,9 +87,10 @@ class Engine:
                                 start_new_session=True)
         _wait(proc, self.url)
         self._proc, self._started_at = proc, time.monotonic()
-        # Replaced whole, so that the app never reads half a number.
+        # Replaced whole, so that the app never reads half a number. The second number is
+        # the serving process: a later start can tell an engine left by a killed one.
         written = self.pid_file.with_name(self.pid_file.name + ".new")
-        written.write_text(str(proc.pid))
+        written.write_text(f"{proc.pid} {os.getpid()}\n")
         os.replace(written, self.pid_file)
         threading.Thread(target=self._supervise, args=(proc,), name="engine-supervisor",
                          daemon=True).start()
@@ -175,7 +176,7 @@ class EngineControl:
             self._stopped = None
 
     def _pid(self) -> int:
-        return int(self.pid_file.read_text())
+        return int(self.pid_file.read_text().split()[0])
 
 
 class Watch:
@@ -240,11 +241,54 @@ class Watcher:
 def engine(location: Path, pid_file: Path) -> Iterator[Engine]:
     """Run `oxigraph serve` on ``location``, on loopback only, for the duration."""
     running = Engine(location, pid_file)
+    _stop_left_over(location, pid_file)
     running.start()
     try:
         yield running
     finally:
         running.stop()
+
+
+def _stop_left_over(location: Path, pid_file: Path, limit: float = 10.0) -> None:
+    """Stop the engine a `kg serve` killed outright (SIGKILL, the OOM killer) left running on
+    this store: it keeps the store locked, and every later start would fail.
+
+    Only an engine whose serving process is gone, and whose command line names this store, is
+    stopped: a `kg serve` still running on the store keeps its engine (and this start fails on
+    the store's lock, as it should).
+    """
+    try:
+        engine_pid, owner_pid = (int(n) for n in pid_file.read_text().split())
+        command = Path(f"/proc/{engine_pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return
+    if _alive(owner_pid) or b"serve" not in command or str(location).encode() not in command:
+        return
+    print(f"stopping the query engine (pid {engine_pid}) that a stopped `kg serve` left "
+          "running on this store", file=sys.stderr, flush=True)
+    os.killpg(engine_pid, signal.SIGTERM)
+    deadline = time.monotonic() + limit
+    while _alive(engine_pid):
+        if time.monotonic() > deadline:
+            os.killpg(engine_pid, signal.SIGKILL)
+            deadline = float("inf")
+        time.sleep(0.05)
+    pid_file.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie has exited; only its parent has yet to read its status.
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state not in ("Z", "X")
 
 
 def _wait(proc: subprocess.Popen[bytes], base: str, limit: float = 60.0) -> None:
