@@ -1,11 +1,12 @@
-"""Keep-alive HTTP/1.1 connections for query answers, their responses parsed by llhttp.
+"""Keep-alive HTTP/1.1 connections to a SPARQL server, responses parsed by llhttp.
 
-Why not ``http.client`` for this one path: every query answer went through it, and it parses
-the response head with the ``email`` package and undoes the chunked encoding in Python. Measured
-on a 12 KB lookup against a local `oxigraph serve`: 163 µs of CPU per query with
-``http.client``, 58 µs here; the web worker spent about 430 µs on the whole request, so a
-quarter of it was the client. llhttp (Node's parser, through ``httptools``) does the parsing in
-C; what is left is one ``sendall`` per request and one ``recv`` per arrival.
+Why not ``http.client``: every query answer went through it, and it parses the response head
+with the ``email`` package and undoes the chunked encoding in Python. Measured on a 12 KB
+lookup against a local `oxigraph serve`: 163 µs of CPU per query with ``http.client``, 58 µs
+here; the web worker spent about 430 µs on the whole request, so a quarter of it was the
+client (uncached lookups at 16 connections went from 1.5k to 2.1k per second). llhttp (Node's
+parser, through ``httptools``) does the parsing in C; what is left is a ``sendall`` per request
+and a ``recv`` per arrival.
 
 The failures raised are ``http.client``'s (``RemoteDisconnected``, ``IncompleteRead``,
 ``HTTPException``) and ``OSError``, so that callers handle one family whatever the client.
@@ -17,7 +18,7 @@ import http.client
 import socket
 import ssl
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from urllib.parse import urlsplit
 
 import httptools
@@ -39,6 +40,7 @@ class StreamConnection:
             self._host = parts.netloc.encode("idna")
         self._timeout = timeout
         self.sock: socket.socket | None = None
+        self._last: StreamResponse | None = None
 
     def connect(self) -> None:
         sock = socket.create_connection(self._address, self._timeout)
@@ -48,23 +50,44 @@ class StreamConnection:
                 sock, server_hostname=self._address[0])
         self.sock = sock
 
-    def request(self, method: str, target: str, body: bytes,
+    def request(self, method: str, target: str, body: bytes | Iterable[bytes] | None,
                 headers: Mapping[str, str]) -> None:
+        """Send a request; a body that is not bytes goes in chunks as it is iterated."""
+        if method == "HEAD":
+            raise ValueError("HEAD is not supported: its response would be read for a body")
+        if self._last is not None and not self._last.reusable:
+            # Unread or closing: the next response could not be told from its rest.
+            self.close()
         if self.sock is None:
             self.connect()
         lines = [f"{method} {target} HTTP/1.1".encode("ascii"), b"Host: " + self._host,
-                 *(f"{name}: {value}".encode("latin-1") for name, value in headers.items()),
-                 b"Content-Length: %d" % len(body), b"", b""]
-        # One write: head and body leave in as few packets as the kernel can make.
-        self._socket().sendall(b"\r\n".join(lines) + body)
+                 *(f"{name}: {value}".encode("latin-1") for name, value in headers.items())]
+        if isinstance(body, bytes):
+            lines.append(b"Content-Length: %d" % len(body))
+        elif body is not None:
+            lines.append(b"Transfer-Encoding: chunked")
+        elif method in ("POST", "PUT", "PATCH"):
+            lines.append(b"Content-Length: 0")
+        lines += [b"", b""]
+        head = b"\r\n".join(lines)
+        sock = self._socket()
+        if body is None or isinstance(body, bytes):
+            # One write: head and body leave in as few packets as the kernel can make.
+            sock.sendall(head + (body or b""))
+            return
+        sock.sendall(head)
+        for chunk in body:
+            if chunk:
+                sock.sendall(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+        sock.sendall(b"0\r\n\r\n")
 
     def getresponse(self) -> StreamResponse:
-        response = StreamResponse(self._socket())
-        response.read_head()
-        return response
+        self._last = StreamResponse(self._socket())
+        self._last.read_head()
+        return self._last
 
     def close(self) -> None:
-        sock, self.sock = self.sock, None
+        sock, self.sock, self._last = self.sock, None, None
         if sock is not None:
             sock.close()
 
@@ -105,6 +128,11 @@ class StreamResponse:
         self._done = True
 
     # -- reading -----------------------------------------------------------------------------
+
+    @property
+    def reusable(self) -> bool:
+        """Read to its end, on a connection the server keeps open."""
+        return self._done and not self.will_close
 
     def getheader(self, name: str, default: str | None = None) -> str | None:
         return self._headers.get(name.lower(), default)

@@ -91,7 +91,7 @@ class _Connections(threading.local):
     """One keep-alive connection per thread and host."""
 
     def __init__(self) -> None:
-        self.open: dict[str, http.client.HTTPConnection] = {}
+        self.open: dict[str, StreamConnection] = {}
 
 
 class _IdlePool:
@@ -150,7 +150,7 @@ class HttpStore:
 
     def _request(self, method: str, url: str, params: Iterable[tuple[str, str]] = (),
                  body: bytes | Iterable[bytes] | None = None,
-                 headers: Mapping[str, str] | None = None) -> http.client.HTTPResponse:
+                 headers: Mapping[str, str] | None = None) -> StreamResponse:
         parts = urlsplit(url)
         key = f"{parts.scheme}://{parts.netloc}"
         target = parts.path + ("?" + urlencode(list(params)) if params else "")
@@ -159,11 +159,14 @@ class HttpStore:
         for attempt in itertools.count(1):
             connection = self._connections.open.get(key)
             if connection is None:
-                connection = self._connect(url)
+                connection = StreamConnection(url, self._timeout)
                 self._connections.open[key] = connection
+            elif connection.sock is not None and _closed_by_peer(connection.sock):
+                # Closed by the server while idle: found out now, not by a streamed body
+                # that cannot be sent again.
+                connection.close()
             try:
-                connection.request(method, target, body=body, headers=dict(headers or {}),
-                                   encode_chunked=chunked)
+                connection.request(method, target, body, headers or {})
                 return connection.getresponse()
             except (ConnectionError, http.client.HTTPException, OSError) as error:
                 connection.close()
@@ -178,19 +181,13 @@ class HttpStore:
                     time.sleep(0.1)
         raise AssertionError("unreachable")
 
-    def _connect(self, url: str) -> http.client.HTTPConnection:
-        parts = urlsplit(url)
-        kind = (http.client.HTTPSConnection if parts.scheme == "https"
-                else http.client.HTTPConnection)
-        return kind(parts.netloc, timeout=self._timeout)
-
     def _drop_connection(self, url: str) -> None:
         parts = urlsplit(url)
         connection = self._connections.open.pop(f"{parts.scheme}://{parts.netloc}", None)
         if connection is not None:
             connection.close()
 
-    def _check(self, response: http.client.HTTPResponse | StreamResponse, what: str) -> None:
+    def _check(self, response: StreamResponse, what: str) -> None:
         if response.status < 300:
             return
         message = response.read().decode("utf-8", "replace").strip()
@@ -233,7 +230,7 @@ class HttpStore:
             if not data.rstrip().endswith(b"}"):
                 raise SyntaxError("the answer ends before its JSON document does")
             return parse_query_results(data, QueryResultsFormat.JSON)
-        except (http.client.IncompleteRead, SyntaxError) as error:
+        except (http.client.HTTPException, OSError, SyntaxError) as error:
             self._drop_connection(self.endpoint.query_url)
             raise QueryTimeoutError("the query was stopped by the server, most likely because "
                                     "it ran longer than the time limit") from error

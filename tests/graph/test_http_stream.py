@@ -54,12 +54,15 @@ class ScriptedServer:
             with conn:
                 conn.settimeout(10)
                 while self.answers:
-                    request = self._read_request(conn)
-                    if request is None:
+                    try:
+                        request = self._read_request(conn)
+                        if request is None:
+                            break
+                        self.requests.append(request)
+                        answer, close = self.answers.pop(0)
+                        conn.sendall(answer)
+                    except ConnectionError:  # a client gone with an answer unread
                         break
-                    self.requests.append(request)
-                    answer, close = self.answers.pop(0)
-                    conn.sendall(answer)
                     if close:
                         break
 
@@ -72,10 +75,14 @@ class ScriptedServer:
                 return None
             data += more
         head, _, body = data.partition(b"\r\n\r\n")
-        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                      if line.lower().startswith(b"content-length:"))
-        while len(body) < length:
-            body += conn.recv(65536)
+        if b"transfer-encoding: chunked" in head.lower():
+            while not body.endswith(b"0\r\n\r\n"):
+                body += conn.recv(65536)
+        else:
+            length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                           if line.lower().startswith(b"content-length:")), 0)
+            while len(body) < length:
+                body += conn.recv(65536)
         return head + b"\r\n\r\n" + body
 
     def close(self) -> None:
@@ -225,3 +232,41 @@ def test_https_with_the_systems_trust_store(scripted: type[ScriptedServer], tmp_
         assert connection.getresponse().read() == b"secret"
     finally:
         connection.close()
+
+
+def test_bodies_by_length_in_chunks_or_none(scripted: type[ScriptedServer]) -> None:
+    ok = (b"HTTP/1.1 204 No Content\r\n\r\n", False)
+    server = scripted([ok, ok, ok])
+    connection = StreamConnection(server.url, timeout=10)
+    try:
+        for body in (b"<a> <b> <c> .\n", iter([b"<a> <b> ", b"", b"<c> .\n"]), None):
+            connection.request("POST", "/store?default", body, {"Content-Type": "text/plain"})
+            assert connection.getresponse().status == 204
+    finally:
+        connection.close()
+    sized, chunked, empty = server.requests
+    assert sized.endswith(b"Content-Length: 14\r\n\r\n<a> <b> <c> .\n")
+    assert chunked.endswith(b"Transfer-Encoding: chunked\r\n\r\n"
+                            b"8\r\n<a> <b> \r\n6\r\n<c> .\n\r\n0\r\n\r\n")
+    assert empty.endswith(b"Content-Length: 0\r\n\r\n")
+    assert server.connections == 1
+
+
+def test_a_response_left_unread_is_not_mistaken_for_the_next(
+        scripted: type[ScriptedServer]) -> None:
+    # Longer than one read: its head is in, most of its body is not.
+    unread = b"x" * 300_000
+    server = scripted([(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%b" % (len(unread), unread),
+                        False),
+                       (b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext", True)])
+    connection = StreamConnection(server.url, timeout=10)
+    try:
+        connection.request("GET", "/query", None, {})
+        connection.getresponse()  # never read
+        connection.request("GET", "/query", None, {})
+        assert connection.getresponse().read() == b"next"
+    finally:
+        connection.close()
+    assert server.connections == 2
+    with pytest.raises(ValueError, match="HEAD"):
+        connection.request("HEAD", "/query", None, {})
