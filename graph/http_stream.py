@@ -150,24 +150,14 @@ class StreamResponse:
                 piece = self._body[0] if len(self._body) == 1 else b"".join(self._body)
                 self._body.clear()
                 yield piece
-            if self._done:
+            if not self._more():
                 return
-            if not self._receive():
-                if self._delimited_by_close():
-                    self._done = self.will_close = True
-                    continue
-                raise http.client.IncompleteRead(b"")
 
     def readinto(self, buffer: memoryview | bytearray) -> int:
         view = memoryview(buffer).cast("B")
         while not self._body:
-            if self._done:
+            if not self._more():
                 return 0
-            if not self._receive():
-                if self._delimited_by_close():
-                    self._done = self.will_close = True
-                    return 0
-                raise http.client.IncompleteRead(b"")
         piece = self._body.popleft()
         count = min(len(piece), len(view))
         view[:count] = piece[:count]
@@ -177,6 +167,19 @@ class StreamResponse:
 
     def read(self) -> bytes:
         return b"".join(self.pieces())
+
+    def _more(self) -> bool:
+        """Receive more of the body; False once all of it is in."""
+        if self._done:
+            return False
+        if self._receive():
+            return True
+        # HTTP/1.1 lets a body without a length or chunks end where the connection does.
+        if (self._head_done and "content-length" not in self._headers
+                and "chunked" not in self._headers.get("transfer-encoding", "").lower()):
+            self._done = self.will_close = True
+            return False
+        raise http.client.IncompleteRead(b"")
 
     def _receive(self) -> bool:
         """Feed the parser what the socket has next; False at the end of the stream."""
@@ -192,8 +195,3 @@ class StreamResponse:
             raise http.client.HTTPException(f"the server's answer is not HTTP: {error}"
                                             ) from error
         return True
-
-    def _delimited_by_close(self) -> bool:
-        # HTTP/1.1 lets a body without a length or chunks end where the connection does.
-        return (self._head_done and "content-length" not in self._headers
-                and "chunked" not in self._headers.get("transfer-encoding", "").lower())
