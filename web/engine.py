@@ -127,6 +127,12 @@ class Engine:
         return self._proc.pid if self._proc is not None else None
 
 
+def engine_pids(pid_file: Path) -> tuple[int, int]:
+    """The engine's pid and its serving process's, as ``Engine.start`` wrote them."""
+    engine_pid, server_pid = pid_file.read_text().split()
+    return int(engine_pid), int(server_pid)
+
+
 class EngineControl:
     """What the web app may do to the engine another process runs: stop it, with the query
     that outlived its limit (that process starts it again)."""
@@ -176,7 +182,7 @@ class EngineControl:
             self._stopped = None
 
     def _pid(self) -> int:
-        return int(self.pid_file.read_text().split()[0])
+        return engine_pids(self.pid_file)[0]
 
 
 class Watch:
@@ -258,7 +264,7 @@ def _stop_left_over(location: Path, pid_file: Path, limit: float = 10.0) -> None
     the store's lock, as it should).
     """
     try:
-        engine_pid, owner_pid = (int(n) for n in pid_file.read_text().split())
+        engine_pid, owner_pid = engine_pids(pid_file)
         command = Path(f"/proc/{engine_pid}/cmdline").read_bytes().split(b"\0")
     except (OSError, ValueError):
         return

@@ -19,6 +19,8 @@ import pytest
 
 from tests.conftest import kg_command, kg_serve, wait_until_responds
 from tests.web.test_protocol import FRESH, fetch, query_url
+from web.cli import WORKER_STOP_S
+from web.engine import engine_pids, free_port
 
 
 def serve_log(server: str, store: Path) -> Path:
@@ -34,17 +36,22 @@ def engine_pid(server: str, store: Path) -> int:
     return int(found[-1])
 
 
+def gone(pid: int) -> bool:
+    """Exited and reaped, or a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state in ("Z", "X")
+
+
 def running_engine_pid(server: str, store: Path) -> int:
     """The logged pid once it is a live process (a restart is logged a moment after the
     new engine answers)."""
     deadline = time.monotonic() + 10
     while True:
         pid = engine_pid(server, store)
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            state = "gone"
-        if state not in ("Z", "X", "gone") or time.monotonic() > deadline:
+        if not gone(pid) or time.monotonic() > deadline:
             return pid
         time.sleep(0.05)
 
@@ -154,8 +161,6 @@ def small_store(tmp_path: Path) -> Path:
 def serving_alone(store: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, int]]:
     """`kg serve` in a session of its own (to be signalled as a group): its process, URL and
     engine pid. Whatever is left of it and its engines is killed afterwards."""
-    from web.engine import free_port
-
     port = free_port()
     pid_file = Path(f"{store}-engine.pid")
     with open(store.parent / f"kg-serve-{port}.log", "wb") as log:
@@ -167,7 +172,7 @@ def serving_alone(store: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, i
         wait_until_responds(base + "/")
         status, _, _ = fetch(query_url(base, "ASK {}"), headers=FRESH)
         assert status == 200
-        engines.append(int(pid_file.read_text().split()[0]))
+        engines.append(engine_pids(pid_file)[0])
         yield proc, base, engines[0]
     finally:
         # The engine has a session of its own.
@@ -177,23 +182,12 @@ def serving_alone(store: Path) -> Iterator[tuple[subprocess.Popen[bytes], str, i
         proc.wait(timeout=10)
 
 
-def gone(pid: int) -> bool:
-    """Exited and reaped, or a zombie."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return True
-    return state in ("Z", "X")
-
-
 def test_a_signal_to_every_process_stops_the_server_its_worker_and_its_engine(
         small_store: Path) -> None:
     """`pkill -INT -f "kg ... serve"` signals the serving process and then its worker.
     granian's worker, signalled so and again by granian, sometimes waited for ever (1 stop in
     4 here); it is killed after WORKER_STOP_S. A few rounds: the race does not show every
     time."""
-    from web.cli import WORKER_STOP_S
-
     for round_ in range(3):
         with serving_alone(small_store) as (proc, _, engine):
             # The kg processes, as `pkill -f "kg ... serve"` finds them (not the engine, a
@@ -234,8 +228,6 @@ def test_a_start_after_a_kill_stops_the_engine_left_running(small_store: Path) -
 def test_a_running_server_keeps_its_engine_when_another_start_fails(small_store: Path) -> None:
     """Only an engine whose `kg serve` is gone is stopped: a second `kg serve` on a store in
     use fails on the store's lock and leaves the first one serving."""
-    from web.engine import free_port
-
     with serving_alone(small_store) as (_, base, engine):
         second = subprocess.run(kg_command("--store", str(small_store), "serve", "--port",
                                            str(free_port())),
