@@ -46,6 +46,7 @@ from graph.meta_updates import (
     unmark_ops,
 )
 from graph.namespaces import DCT, KG, PREFIXES, prologue
+from graph.parallel_load import cores, load_in_pieces, pieces
 from graph.sparql_text import repoint_iris
 from graph.staging import CountingReader, StagedGraph
 from graph.store import (
@@ -64,6 +65,8 @@ from graph.store import (
 
 # Above this many changed triples a reload lets the transaction compute the difference.
 DIFF_AS_DATA_LIMIT = 500_000
+# Loaders side by side on a big N-Triples file; each holds about 100 MB.
+MAX_LOADERS = 4
 TRIPLE_FORMATS = {RdfFormat.TURTLE, RdfFormat.N_TRIPLES, RdfFormat.RDF_XML, RdfFormat.N3,
                   RdfFormat.JSON_LD}
 
@@ -445,6 +448,12 @@ class EmbeddedStore:
             raise StoreError(f"{file.path}: {file.format.name} holds datasets; a source "
                              "graph is loaded from a triple format")
         try:
+            workers = min(cores(), MAX_LOADERS)
+            cut = (pieces(file.path, workers) if file.format == RdfFormat.N_TRIPLES
+                   and self.path is not None else None)
+            if cut:
+                load_in_pieces(self._store, file.path, cut, staged, file.progress, workers)
+                return
             with file.path.open("rb") as raw:
                 source: Any = raw if file.progress is None else CountingReader(raw, file.progress)
                 self._store.bulk_load(input=source, format=file.format, base_iri=file.base_iri,
