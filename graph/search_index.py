@@ -19,6 +19,7 @@ import tempfile
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -304,7 +305,33 @@ def _records(store: GraphStore, graph: str, provinces: set[str]) -> Iterator[_Re
     # Written in, not bound: a bound ?g does not reach into the UNION branches (see
     # graph.sparql_text.with_terms), which then run over every graph.
     named = {"g": NamedNode(graph)}
-    for row in solutions(store.query(with_terms(load_query("search_documents"), named))):
+    # The store lets go of the GIL while it evaluates: the facets are read side by side with
+    # the documents (on the 10k catalogue, 3.8 s of queries one after the other).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        facets = pool.submit(_facets, store, with_terms(load_query("search_facets"), named),
+                             provinces)
+        _documents(store, with_terms(load_query("search_documents"), named), found)
+        for doc, values in facets.result().items():
+            owner = found.get(doc)
+            if owner is not None:
+                owner.facets |= values
+    for record in found.values():
+        record.facets.add(("kind", record.kind))
+        if record.kind == "place":
+            for lang, pattern in PLACE_SUMMARY.items():
+                parts = [pattern.format(code=record.codes[0])] if record.codes else []
+                if "validUntil" in record.dates:
+                    parts.append(UNTIL[lang].format(record.dates["validUntil"]))
+                record.summaries[lang] = " · ".join(parts)
+        year = (record.dates.get("startDate") or record.dates.get("issued")
+                or record.dates.get("validFrom") or "")[:4]
+        if year.isdigit():
+            record.facets.add(("year", year))
+        yield record
+
+
+def _documents(store: GraphStore, sparql: str, found: dict[str, _Record]) -> None:
+    for row in solutions(store.query(sparql)):
         iri, kind = row["doc"].value, KINDS[row["type"].value]
         record = found.setdefault(iri, _Record(iri, kind))
         prop, value = row["field"].value, row["value"]
@@ -325,26 +352,18 @@ def _records(store: GraphStore, graph: str, provinces: set[str]) -> Iterator[_Re
                 record.summaries[lang] = _summary(value.value)
         else:
             record.dates[prop.rsplit("#", 1)[-1].rsplit("/", 1)[-1]] = value.value
-    for row in solutions(store.query(with_terms(load_query("search_facets"), named))):
-        owner = found.get(row["doc"].value)
-        if owner is not None:
-            facet, value = row["facet"].value, row["value"].value
-            owner.facets.add((facet, value))
-            if facet == "place" and value in provinces:
-                owner.facets.add(("province", value))
-    for record in found.values():
-        record.facets.add(("kind", record.kind))
-        if record.kind == "place":
-            for lang, pattern in PLACE_SUMMARY.items():
-                parts = [pattern.format(code=record.codes[0])] if record.codes else []
-                if "validUntil" in record.dates:
-                    parts.append(UNTIL[lang].format(record.dates["validUntil"]))
-                record.summaries[lang] = " · ".join(parts)
-        year = (record.dates.get("startDate") or record.dates.get("issued")
-                or record.dates.get("validFrom") or "")[:4]
-        if year.isdigit():
-            record.facets.add(("year", year))
-        yield record
+
+
+def _facets(store: GraphStore, sparql: str, provinces: set[str]
+            ) -> dict[str, set[tuple[str, str]]]:
+    facets: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for row in solutions(store.query(sparql)):
+        facet, value = row["facet"].value, row["value"].value
+        values = facets[row["doc"].value]
+        values.add((facet, value))
+        if facet == "place" and value in provinces:
+            values.add(("province", value))
+    return facets
 
 
 # How a record or facet value that no longer exists (a unit before the 2025 reform) is told
