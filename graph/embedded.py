@@ -448,6 +448,7 @@ class EmbeddedStore:
             raise StoreError(f"{file.path}: {file.format.name} holds datasets; a source "
                              "graph is loaded from a triple format")
         try:
+            # In memory there are no sorted files to build, so nothing to share out.
             workers = min(cores(), MAX_LOADERS)
             cut = (pieces(file.path, workers) if file.format == RdfFormat.N_TRIPLES
                    and self.path is not None else None)
