@@ -12,6 +12,7 @@ nobody could see. Markers in the meta graph let ``open`` finish what a crash int
 from __future__ import annotations
 
 import io
+import os
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
@@ -46,7 +47,7 @@ from graph.meta_updates import (
     unmark_ops,
 )
 from graph.namespaces import DCT, KG, PREFIXES, prologue
-from graph.parallel_load import cores, load_in_pieces, pieces
+from graph.parallel_load import load_in_pieces, pieces
 from graph.sparql_text import repoint_iris
 from graph.staging import CountingReader, StagedGraph
 from graph.store import (
@@ -449,7 +450,7 @@ class EmbeddedStore:
                              "graph is loaded from a triple format")
         try:
             # In memory there are no sorted files to build, so nothing to share out.
-            workers = min(cores(), MAX_LOADERS)
+            workers = min(os.cpu_count() or 1, MAX_LOADERS)
             cut = (pieces(file.path, workers) if file.format == RdfFormat.N_TRIPLES
                    and self.path is not None else None)
             if cut:

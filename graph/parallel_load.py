@@ -13,7 +13,6 @@ whole file, not in its piece.
 from __future__ import annotations
 
 import io
-import os
 import re
 import threading
 from collections.abc import Callable
@@ -29,6 +28,8 @@ PIECE_BYTES = 32 << 20
 MIN_CUT_BYTES = 4 << 20
 SCAN_BYTES = 8 << 20
 BLANK_NODE = b"_:"
+# What a piece's reader raises once another piece has failed (pyoxigraph passes it on).
+STOPPED = "stopped: another piece of the file failed"
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ class _Slice(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         if self._stop.is_set():
-            raise OSError("stopped: another piece of the file failed")
+            raise OSError(STOPPED)
         if self._left <= 0:
             return 0
         view = memoryview(buffer)[: self._left]
@@ -151,12 +152,7 @@ def load_in_pieces(store: Any, path: Path, found: list[Piece], graph: NamedNode,
     errors = [f.exception() for f in futures if f.exception() is not None]
     # The piece that failed first says why; the others only stopped because of it.
     for error in errors:
-        if not (isinstance(error, OSError) and str(error).startswith("stopped:")):
+        if not (isinstance(error, OSError) and STOPPED in str(error)):
             raise error  # type: ignore[misc]
     if errors:
         raise errors[0]  # type: ignore[misc]
-
-
-def cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
-        os.cpu_count() or 1)
