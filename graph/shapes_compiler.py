@@ -224,6 +224,12 @@ def _has_datatype(datatype: rdflib.term.Node, v: str) -> str:
 
 
 CLOSURE = re.compile(r"@CLOSURE (<[^>]+>)@")
+# How many links from a record the compiled checks follow: a record's own triples are read in
+# its graph, and ``sh:class``, ``_conforms`` and ``_property_holds`` read a value's own triples
+# (its types, its properties) and nothing beyond. A store that checks a source against a copy
+# of the reference data copies this far (``GraphStore.replace_graph``'s ``reach``); a new
+# construct that looks further must raise it.
+REACH = 1
 
 
 def _is_instance(v: str, cls: rdflib.term.Node) -> str:

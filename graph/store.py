@@ -120,7 +120,14 @@ class GraphStore(Protocol):
         provenance: Provenance,
         *,
         check: StagingCheck | None = None,
-    ) -> GraphInfo: ...
+        reach: int | None = None,
+    ) -> GraphInfo:
+        """Make ``graph`` hold exactly ``data``, atomically, once ``check`` (if any) passed.
+
+        ``reach`` says how many links beyond the source's own triples ``check`` looks (None:
+        anywhere). With it, a store may check a new source against a copy of only that much
+        of its data, before writing anything."""
+        ...
 
     def drop_graph(self, graph: NamedNode) -> None: ...
 

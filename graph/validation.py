@@ -21,6 +21,7 @@ from pyoxigraph import NamedNode, RdfFormat, serialize
 
 from graph.resources import shape_names, shapes
 from graph.shapes_compiler import (
+    REACH,
     SH,
     Check,
     CompiledShapes,
@@ -91,6 +92,12 @@ def shapes_graph() -> rdflib.Graph:
 @cache
 def compiled_shapes() -> CompiledShapes:
     return compile_shapes(shapes_graph())
+
+
+def reach() -> int | None:
+    """How many links beyond a record's own triples validation looks; None when some shapes
+    go to pyshacl, which may look anywhere in the data."""
+    return None if compiled_shapes().fallback else REACH
 
 
 def validate(data: Queryable, *, graph: NamedNode | None = None,

@@ -23,21 +23,26 @@ HEADINGS = {
 }
 
 
-def record_titles(data: Queryable, focus: list[str], lang: str) -> dict[str, str]:
-    """A readable name for each record: its title or label in ``lang`` if it has one."""
-    titles: dict[str, str] = {}
+def record_titles(data: Queryable, focus: list[str], lang: str,
+                  graph: NamedNode | None = None) -> dict[str, str]:
+    """A readable name for each record: its title or label in ``lang`` if it has one (the
+    first in code-point order when it has several), read from ``graph`` when given (what a
+    source calls its records, not what other sources say about them)."""
+    best: dict[str, tuple[bool, str]] = {}
     for start in range(0, len(focus), 500):
         values = " ".join(f for f in focus[start:start + 500] if f.startswith("<"))
         if not values:
             continue
+        pattern = "?r dct:title|skos:prefLabel|foaf:name ?t"
         rows = solutions(data.query(
             f"SELECT ?r ?t WHERE {{ VALUES ?r {{ {values} }} "
-            "?r dct:title|skos:prefLabel|foaf:name ?t }"))
+            f"{f'GRAPH {graph} {{ {pattern} }}' if graph is not None else pattern} }}"))
         for row in rows:
             key, label = str(row["r"]), row["t"]
-            if key not in titles or label.language == lang:
-                titles[key] = label.value
-    return titles
+            rank = (label.language != lang, label.value)
+            if key not in best or rank < best[key]:
+                best[key] = rank
+    return {key: title for key, (_, title) in best.items()}
 
 
 def short(term: str) -> str:

@@ -25,7 +25,7 @@ from graph.store import (
     Staging,
     StoreError,
 )
-from graph.validation import ValidationReport, validate
+from graph.validation import ValidationReport, reach, validate
 from graph.validation_report import as_turtle, record_titles, short
 from loaders.errors import LoadError, Problem
 
@@ -100,7 +100,7 @@ def ingest(
         return validation_facts(first, kept, taken)
 
     try:
-        info = store.replace_graph(target, data, provenance, check=gate)
+        info = store.replace_graph(target, data, provenance, check=gate, reach=reach())
     except StoreError as error:
         raise LoadError([Problem(provenance.source, str(error))]) from error
     return Ingested(info, outcome[0] if outcome else ValidationReport(), sorted(set(taken)))
@@ -138,13 +138,14 @@ def check_only(store: GraphStore, data: GraphData, source: str, lang: str = "vi"
 
     def gate(staging: Staging) -> None:
         report = validate(staging, graph=staging.name)
-        titles = record_titles(staging, sorted({r.focus for r in report.results}), lang)
+        titles = record_titles(staging, sorted({r.focus for r in report.results}), lang,
+                               staging.name)
         found.append((report, titles))
         raise _DryRunError
 
     try:
         store.replace_graph(graph_iri("dry-run"), data, Provenance("validate", source),
-                            check=gate)
+                            check=gate, reach=reach())
     except _DryRunError:
         return found[0]
     except StoreError as error:

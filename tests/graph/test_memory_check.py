@@ -1,0 +1,142 @@
+"""A new source is checked in memory beside copies of what it points to in the on-disk store,
+and written to disk only once it passed: the report is the one that checking it staged on disk
+gives, and a refused source never reaches the disk."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pyoxigraph import NamedNode
+
+import graph.embedded
+from graph.embedded import EmbeddedStore
+from graph.namespaces import graph_iri, unit_iri
+from graph.store import Provenance, Staging, StoreError
+from graph.validation import reach, validate
+from loaders.demo_catalog import write_catalog
+from loaders.ingest import ValidationFailedError, check_only, ingest
+from loaders.rdf_file import rdf_file
+from tests.conftest import DATA
+
+INVALID = DATA / "examples" / "invalid.ttl"
+PUBLISHERS = ["vusta", "hoi-tin-hoc", "hoi-vat-ly"]
+PROVINCES = [unit_iri("2025", "province", code) for code in ("01", "48", "79")]
+
+
+@pytest.fixture
+def demo(demo_store: str) -> Iterator[EmbeddedStore]:
+    """The demo's on-disk store: vocabularies, provinces, organisations, catalogue."""
+    opened = EmbeddedStore(Path(demo_store))
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def catalogue(tmp_path: Path) -> Path:
+    """A generated catalogue whose publishers, themes and places are in other graphs."""
+    path = tmp_path / "catalogue.nt"
+    write_catalog(path, 30, PUBLISHERS, PROVINCES)
+    return path
+
+
+def snapshot(store: EmbeddedStore) -> bytes:
+    out = io.BytesIO()
+    store.dump(out)
+    return out.getvalue()
+
+
+def on_disk(store: EmbeddedStore, graph: NamedNode) -> bool:
+    return bool(store.raw_query(f"ASK {{ GRAPH {graph} {{ ?s ?p ?o }} }}", None,
+                                named_graphs=[graph]))
+
+
+def test_the_generated_catalogue_passes_with_references_from_other_graphs(
+        demo: EmbeddedStore, catalogue: Path) -> None:
+    report, _ = check_only(demo, rdf_file(catalogue), "catalogue.nt")
+    # Each dataset's publisher, themes, fields, licence and place are checked for their class
+    # and scheme: they are only in the store's other graphs, so the copies must be there.
+    assert report.conforms, report.results[:3]
+
+
+@pytest.mark.parametrize("source", ["invalid", "catalogue"])
+def test_checking_in_memory_reports_what_checking_on_disk_reports(
+        demo: EmbeddedStore, catalogue: Path, monkeypatch: pytest.MonkeyPatch,
+        source: str) -> None:
+    path = INVALID if source == "invalid" else catalogue
+    in_memory = check_only(demo, rdf_file(path), path.name, "en")
+    monkeypatch.setattr(graph.embedded, "MEMORY_CHECK_MAX_BYTES", -1)
+    staged_on_disk = check_only(demo, rdf_file(path), path.name, "en")
+    assert in_memory == staged_on_disk
+    if source == "invalid":
+        assert in_memory[0].count("Violation") > 20
+
+
+def test_a_refused_new_source_never_reaches_the_disk(demo: EmbeddedStore) -> None:
+    before = snapshot(demo)
+    seen: list[tuple[bool, int]] = []
+
+    def gate(staging: Staging) -> None:
+        report = validate(staging, graph=staging.name)
+        seen.append((on_disk(demo, staging.name), len(report.results)))
+        raise ValidationFailedError("invalid.ttl", report)
+
+    with pytest.raises(ValidationFailedError):
+        demo.replace_graph(graph_iri("new"), rdf_file(INVALID), Provenance("t", "t"),
+                           check=gate, reach=reach())
+    assert len(seen) == 1
+    assert seen[0][0] is False
+    assert seen[0][1] > 20
+    assert snapshot(demo) == before
+
+
+def test_a_source_over_the_limit_is_checked_staged_on_disk(
+        demo: EmbeddedStore, catalogue: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(graph.embedded, "MEMORY_CHECK_MAX_BYTES", -1)
+    seen: list[bool] = []
+    demo.replace_graph(graph_iri("big"), rdf_file(catalogue), Provenance("t", "t"),
+                       check=lambda staging: seen.append(on_disk(demo, staging.name)),
+                       reach=reach())
+    assert seen == [True]
+
+
+def test_what_passed_is_written_to_disk(demo: EmbeddedStore, catalogue: Path) -> None:
+    lines = len(catalogue.read_bytes().splitlines())
+    done = ingest(demo, "checked", rdf_file(catalogue), Provenance("catalog", "t"))
+    assert done.info.triples == lines
+    rows = demo.query(f"SELECT (COUNT(*) AS ?n) {{ GRAPH {graph_iri('checked')} "
+                      "{ ?s ?p ?o } }")
+    assert int(next(iter(rows))["n"].value) == lines  # type: ignore[index]
+
+
+def test_quarantine_writes_what_is_left_after_taking_records_out(
+        demo: EmbeddedStore, catalogue: Path) -> None:
+    broken = "<https://data.vusta.vn/id/dataset/ds-000007>"
+    kept = [line for line in catalogue.read_bytes().splitlines()
+            if not (line.startswith(broken.encode()) and b"/title>" in line)]
+    catalogue.write_bytes(b"\n".join(kept) + b"\n")
+    done = ingest(demo, "partly", rdf_file(catalogue), Provenance("catalog", "t"),
+                  quarantine=True)
+    assert done.quarantined == [broken]
+    graph = graph_iri("partly")
+    assert not demo.query(f"ASK {{ GRAPH {graph} {{ {broken} ?p ?o }} }}")
+    assert not demo.query(f"ASK {{ GRAPH {graph} {{ ?s ?p {broken} }} }}")
+    assert demo.query(f"ASK {{ GRAPH {graph} {{ "
+                      "<https://data.vusta.vn/id/dataset/ds-000008> ?p ?o } }")
+    assert done.info.triples < len(kept)
+
+
+def test_a_file_that_changes_during_the_check_is_not_written(
+        demo: EmbeddedStore, catalogue: Path) -> None:
+    before = snapshot(demo)
+
+    def gate(staging: Staging) -> None:
+        with catalogue.open("ab") as out:
+            out.write(b"<urn:x:s> <urn:x:p> <urn:x:o> .\n")
+
+    with pytest.raises(StoreError, match="changed while it was being loaded"):
+        demo.replace_graph(graph_iri("moving"), rdf_file(catalogue), Provenance("t", "t"),
+                           check=gate, reach=reach())
+    assert snapshot(demo) == before
