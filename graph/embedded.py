@@ -118,6 +118,8 @@ class EmbeddedStore:
         else:
             store = Store()
         self.path = path
+        # A memory store gains nothing from checking a copy of a source in memory.
+        self.checks_in_memory = path is not None
         self._open(store)
 
     def _open(self, store: Any) -> None:
@@ -487,8 +489,8 @@ class EmbeddedStore:
             raise StoreError(f"{file.path}: cannot read: {error}") from error
 
     def _fits_in_memory(self, data: GraphData) -> bool:
-        if self.path is None:
-            return False  # already in memory
+        if not self.checks_in_memory:
+            return False
         if isinstance(data, RdfFile | RdfFiles):
             try:
                 return sum(f.path.stat().st_size for f in _files(data)) <= MEMORY_CHECK_MAX_BYTES

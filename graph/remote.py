@@ -488,6 +488,8 @@ class RemoteStore(EmbeddedStore):
     def __init__(self, endpoint: Endpoint, *, timeout: float = 600.0,
                  sole_writer: bool = False) -> None:
         self.path = None
+        # Staging on the server costs requests, and removing a refused source many more.
+        self.checks_in_memory = True
         self.endpoint = endpoint
         self.sole_writer = sole_writer
         self._open(HttpStore(endpoint, timeout=timeout))

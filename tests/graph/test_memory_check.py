@@ -140,3 +140,35 @@ def test_a_file_that_changes_during_the_check_is_not_written(
         demo.replace_graph(graph_iri("moving"), rdf_file(catalogue), Provenance("t", "t"),
                            check=gate, reach=reach())
     assert snapshot(demo) == before
+
+
+def test_a_remote_store_checks_in_memory_too(oxigraph_server: str, catalogue: Path) -> None:
+    from graph.remote import RemoteStore
+    from graph.store import open_store
+    from loaders.demo import load_vocabularies
+
+    remote = open_store(oxigraph_server)
+    assert isinstance(remote, RemoteStore)
+    try:
+        load_vocabularies(remote)
+        before = snapshot(remote)
+        seen: list[bool] = []
+
+        def gate(staging: Staging) -> None:
+            seen.append(on_disk(remote, staging.name))
+            report = validate(staging, graph=staging.name)
+            if not report.conforms:
+                raise ValidationFailedError("invalid.ttl", report)
+
+        with pytest.raises(ValidationFailedError):
+            remote.replace_graph(graph_iri("new"), rdf_file(INVALID), Provenance("t", "t"),
+                                 check=gate, reach=reach())
+        assert seen == [False]
+        assert snapshot(remote) == before
+        # No administrative units on this server: places are refused; themes, fields,
+        # licences and formats are found in the copies read from it.
+        report, _ = check_only(remote, rdf_file(catalogue), "catalogue.nt", "en")
+        assert {r.path for r in report.results if r.severity == "Violation"} == {
+            "<http://purl.org/dc/terms/spatial>"}
+    finally:
+        remote.close()
