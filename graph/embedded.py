@@ -80,6 +80,9 @@ MAX_LOADERS = 4
 # A new source up to this size is checked in memory before it is written (about 4.5 bytes of
 # memory per byte of N-Triples: 66 MB took 290 MB).
 MEMORY_CHECK_MAX_BYTES = 256 * 2**20
+# Memory taken by a triple of the graph a reload replaces, counted as N-Triples bytes (the
+# generated catalogue has 143 per triple).
+OLD_TRIPLE_BYTES = 143
 # IRIs looked up per query when copying what a source points to.
 LOOKUP_BATCH = 2_000
 # Where copies of the store's triples go in the memory store of a check.
@@ -334,15 +337,20 @@ class EmbeddedStore:
             try:
                 if not exists:
                     self._mark_pending(graph)
-                if check is not None and reach is not None and not exists and \
-                        self._fits_in_memory(data):
-                    facts = self._check_in_memory(staged, data, check, reach)
+                replaces = graph if exists else None
+                diff: str | None = None
+                if check is not None and reach is not None and \
+                        self._fits_in_memory(data, replaces):
+                    facts, triples, diff = self._check_in_memory(staged, data, check, reach,
+                                                                 replaces)
                 else:
                     self._bulk_load(staged, data)
-                    staging = StagedGraph(self, staged, graph if exists else None)
-                    facts = check(staging) if check is not None else None
-                triples = self._count(staged)
-                ops = [self._diff_ops(graph, staged)] if exists else [unmark_ops(graph)]
+                    facts = check(StagedGraph(self, staged, replaces)) if check else None
+                    triples = self._count(staged)
+                if not exists:
+                    ops = [unmark_ops(graph)]
+                else:
+                    ops = [diff if diff is not None else self._diff_ops(graph, staged)]
                 # To the microsecond: the search index tells two loads of a source apart by it.
                 loaded_at = datetime.now(UTC)
                 ops.append(provenance_ops(graph, provenance, triples, loaded_at,
@@ -488,28 +496,45 @@ class EmbeddedStore:
         except OSError as error:
             raise StoreError(f"{file.path}: cannot read: {error}") from error
 
-    def _fits_in_memory(self, data: GraphData) -> bool:
+    def _fits_in_memory(self, data: GraphData, replaces: NamedNode | None) -> bool:
         if not self.checks_in_memory:
             return False
+        size = 0
+        if replaces is not None:
+            # The version being replaced is copied too, to compare the two.
+            size += OLD_TRIPLE_BYTES * sum(info.triples for info in self.graphs()
+                                           if info.name == replaces)
         if isinstance(data, RdfFile | RdfFiles):
             try:
-                return sum(f.path.stat().st_size for f in _files(data)) <= MEMORY_CHECK_MAX_BYTES
+                size += sum(f.path.stat().st_size for f in _files(data))
             except OSError:
                 return False  # the load itself reports what cannot be read
-        return True  # triples the caller already holds in memory
+        # Triples the caller passes are already in memory.
+        return size <= MEMORY_CHECK_MAX_BYTES
 
     def _check_in_memory(self, staged: NamedNode, data: GraphData, check: StagingCheck,
-                         reach: int) -> ProvenanceFacts | None:
-        """Load ``data`` into a memory store with copies of what it reaches here, run
-        ``check`` there, and only then write what passed into ``staged``."""
+                         reach: int, replaces: NamedNode | None
+                         ) -> tuple[ProvenanceFacts | None, int, str | None]:
+        """Load ``data`` into a memory store with copies of what it reaches here (and of the
+        version it replaces), run ``check`` there, and only then write what passed: into
+        ``staged`` for a new graph; for a reload, as the difference that the commit applies
+        to the old graph when it can be written as data (returned), else into ``staged``.
+        Returns the check's facts, the number of triples and that difference."""
         twin = EmbeddedStore(None)
         twin._hide(staged)
         stamps = _stamps(data)
         twin._bulk_load(staged, data)
         loaded = twin._count(staged)
+        if replaces is not None:
+            twin._store.bulk_extend(self._store.quads_for_pattern(None, None, None, replaces))
         twin._store.bulk_extend(self._reachable_copies(twin, staged, reach))
-        facts = check(StagedGraph(twin, staged, None))
-        if isinstance(data, RdfFile | RdfFiles) and twin._count(staged) == loaded:
+        facts = check(StagedGraph(twin, staged, replaces))
+        triples = twin._count(staged)
+        if replaces is not None:
+            diff = twin._data_diff(replaces, staged)
+            if diff is not None:
+                return facts, triples, diff
+        if isinstance(data, RdfFile | RdfFiles) and triples == loaded:
             # Reading the file again is twice as fast as writing the memory store's terms
             # (the pieces load side by side); its stamp shows that it is still what passed.
             if _stamps(data) != stamps:
@@ -520,7 +545,7 @@ class EmbeddedStore:
         else:
             # Records were taken out (quarantine), or the triples came from the caller.
             self._store.bulk_extend(twin._store.quads_for_pattern(None, None, None, staged))
-        return facts
+        return facts, triples, None
 
     def _reachable_copies(self, twin: EmbeddedStore, staged: NamedNode, reach: int
                           ) -> list[Quad]:
@@ -593,6 +618,12 @@ class EmbeddedStore:
         they are many, or involve blank nodes (which DATA operations cannot name), does the
         transaction compute the difference itself, which holds it all in memory.
         """
+        diff = self._data_diff(target, staged)
+        return swap_ops(target, staged) if diff is None else diff
+
+    def _data_diff(self, target: NamedNode, staged: NamedNode) -> str | None:
+        """DELETE DATA / INSERT DATA that turn ``target`` into ``staged``; None when the
+        differences are too many or name blank nodes."""
         changes: dict[str, list[str]] = {"DELETE": [], "INSERT": []}
         pairs = (("DELETE", target, staged), ("INSERT", staged, target))
         for verb, source, other in pairs:
@@ -604,7 +635,7 @@ class EmbeddedStore:
                 terms = (row["s"], row["p"], row["o"])
                 if any(isinstance(t, BlankNode) for t in terms) or \
                         len(changes["DELETE"]) + len(changes["INSERT"]) >= DIFF_AS_DATA_LIMIT:
-                    return swap_ops(target, staged)
+                    return None
                 changes[verb].append(" ".join(str(t) for t in terms))
         return " ;\n".join(f"{verb} DATA {{ GRAPH {target} {{ {' . '.join(lines)} }} }}"
                             for verb, lines in changes.items() if lines)

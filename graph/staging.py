@@ -6,7 +6,7 @@ import io
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from pyoxigraph import NamedNode, Quad, QueryTriples, Triple
+from pyoxigraph import BlankNode, NamedNode, Quad, QueryTriples, Triple
 
 from graph.namespaces import DCAT, ORG, SKOS
 from graph.store import Bindings, QueryResult, solutions
@@ -55,9 +55,11 @@ class StagedGraph:
             f"{{ GRAPH {old} {{ ?s ?p ?o }} }} }} UNION {{ GRAPH {old} {{ ?s ?p ?o }} "
             f"FILTER NOT EXISTS {{ GRAPH {new} {{ ?s ?p ?o }} }} }} }} LIMIT {limit + 1}",
             None, named_graphs=[old, new]))
-        changed = [str(row["s"]) for row in rows]
-        if len(changed) > limit:
+        changed = [row["s"] for row in rows]
+        # A blank node cannot be named in a query (and a reload gives every one a new name).
+        if len(changed) > limit or any(isinstance(s, BlankNode) for s in changed):
             return None
+        changed = [str(s) for s in changed]
         if not changed:
             return []
         linking = solutions(self._store.raw_query(
