@@ -10,9 +10,10 @@ nobody could see. Markers in the meta graph let ``open`` finish what a crash int
 
 Wiping is the slow part (a refused 10k-dataset catalogue took 12-20 s to remove), and terms
 read back from disk cost about ten times what they cost in memory. So an on-disk store checks
-a new source that fits in memory in a memory store first, beside copies of the store's triples
-that the check can reach from it; only a source that passed is written to disk. A refused
-load or a dry run then writes nothing at all.
+a source that fits in memory (with the version it replaces, on a reload) in a memory store
+first, beside copies of the store's triples that the check can reach from it; only a source
+that passed is written to disk, a reload as its difference when it can be. A refused load or
+a dry run then writes nothing at all.
 """
 
 from __future__ import annotations
@@ -77,8 +78,8 @@ from graph.store import (
 DIFF_AS_DATA_LIMIT = 500_000
 # Loaders side by side on a big N-Triples file; each holds about 100 MB.
 MAX_LOADERS = 4
-# A new source up to this size is checked in memory before it is written (about 4.5 bytes of
-# memory per byte of N-Triples: 66 MB took 290 MB).
+# A source up to this size (with the version it replaces) is checked in memory before it is
+# written (about 4.5 bytes of memory per byte of N-Triples: 66 MB took 290 MB).
 MEMORY_CHECK_MAX_BYTES = 256 * 2**20
 # Memory taken by a triple of the graph a reload replaces, counted as N-Triples bytes (the
 # generated catalogue has 143 per triple).
@@ -466,10 +467,8 @@ class EmbeddedStore:
         return staged
 
     def _bulk_load(self, staged: NamedNode, data: GraphData) -> None:
-        if isinstance(data, RdfFile):
-            data = RdfFiles((data,))
-        if isinstance(data, RdfFiles):
-            for file in data.files:
+        if isinstance(data, RdfFile | RdfFiles):
+            for file in _files(data):
                 self._bulk_load_file(staged, file)
             return
         self._store.bulk_extend(
