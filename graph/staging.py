@@ -55,11 +55,11 @@ class StagedGraph:
             f"{{ GRAPH {old} {{ ?s ?p ?o }} }} }} UNION {{ GRAPH {old} {{ ?s ?p ?o }} "
             f"FILTER NOT EXISTS {{ GRAPH {new} {{ ?s ?p ?o }} }} }} }} LIMIT {limit + 1}",
             None, named_graphs=[old, new]))
-        changed = [row["s"] for row in rows]
+        subjects = [row["s"] for row in rows]
         # A blank node cannot be named in a query (and a reload gives every one a new name).
-        if len(changed) > limit or any(isinstance(s, BlankNode) for s in changed):
+        if len(subjects) > limit or any(isinstance(s, BlankNode) for s in subjects):
             return None
-        changed = [str(s) for s in changed]
+        changed = [str(s) for s in subjects]
         if not changed:
             return []
         linking = solutions(self._store.raw_query(

@@ -125,8 +125,8 @@ class GraphStore(Protocol):
         """Make ``graph`` hold exactly ``data``, atomically, once ``check`` (if any) passed.
 
         ``reach`` says how many links beyond the source's own triples ``check`` looks (None:
-        anywhere). With it, a store may check a new source against a copy of only that much
-        of its data, before writing anything."""
+        anywhere). With it, a store may check the source (and, on a reload, the version it
+        replaces) against a copy of only that much of its data, before writing anything."""
         ...
 
     def drop_graph(self, graph: NamedNode) -> None: ...

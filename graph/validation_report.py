@@ -29,14 +29,14 @@ def record_titles(data: Queryable, focus: list[str], lang: str,
     first in code-point order when it has several), read from ``graph`` when given (what a
     source calls its records, not what other sources say about them)."""
     best: dict[str, tuple[bool, str]] = {}
+    names = "?r dct:title|skos:prefLabel|foaf:name ?t"
+    where = f"GRAPH {graph} {{ {names} }}" if graph is not None else names
     for start in range(0, len(focus), 500):
         values = " ".join(f for f in focus[start:start + 500] if f.startswith("<"))
         if not values:
             continue
-        pattern = "?r dct:title|skos:prefLabel|foaf:name ?t"
         rows = solutions(data.query(
-            f"SELECT ?r ?t WHERE {{ VALUES ?r {{ {values} }} "
-            f"{f'GRAPH {graph} {{ {pattern} }}' if graph is not None else pattern} }}"))
+            f"SELECT ?r ?t WHERE {{ VALUES ?r {{ {values} }} {where} }}"))
         for row in rows:
             key, label = str(row["r"]), row["t"]
             rank = (label.language != lang, label.value)
