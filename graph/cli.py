@@ -25,6 +25,7 @@ class StoreHandle:
     def __init__(self, location: str) -> None:
         self.location = location
         self._store: GraphStore | None = None
+        self._index: SearchIndex | None = None
         self._opened_at = 0
 
     @property
@@ -37,19 +38,36 @@ class StoreHandle:
             self._opened_at = self._store.revision()
         return self._store
 
+    @property
+    def index(self) -> SearchIndex | None:
+        """The search index kept beside an on-disk store (None for other stores); loads
+        offer it the rows they read, and ``close`` brings it up to date."""
+        if self._index is None:
+            path = index_beside(self.store)
+            self._index = SearchIndex(Path(path)) if path else None
+        return self._index
+
     def close(self) -> None:
         if self._store is not None:
             # A command that changed an on-disk store brings its search index up to date, so
             # that the first search after a load does not pay for it.
-            index_path = index_beside(self._store)
-            if index_path and self._store.revision() != self._opened_at:
-                index = SearchIndex(Path(index_path))
-                try:
+            index = self._index
+            if index is None and self._store.revision() != self._opened_at:
+                index = self.index
+            try:
+                if index is not None and self._store.revision() != self._opened_at:
                     index.sync(self._store)
-                finally:
+            finally:
+                if index is not None:
                     index.close()
-            self._store.close()
-            self._store = None
+                self._index = None
+                self._store.close()
+                self._store = None
+
+
+def get_index(ctx: click.Context) -> SearchIndex | None:
+    """The search index of the current `kg` invocation's store, if it keeps one."""
+    return cast(StoreHandle, ctx.find_object(StoreHandle)).index
 
 
 def get_store(ctx: click.Context) -> GraphStore:

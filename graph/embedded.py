@@ -23,7 +23,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -70,6 +70,7 @@ from graph.store import (
     RdfFile,
     RdfFiles,
     StagingCheck,
+    StagingTask,
     StoreError,
     solutions,
 )
@@ -327,6 +328,7 @@ class EmbeddedStore:
         *,
         check: StagingCheck | None = None,
         reach: int | None = None,
+        then: StagingTask | None = None,
     ) -> GraphInfo:
         """Make ``graph`` hold exactly ``data``, atomically; on any error nothing changes."""
         if graph == META or graph.value.startswith(STAGING_PREFIX):
@@ -343,9 +345,11 @@ class EmbeddedStore:
                 if check is not None and reach is not None and \
                         self._fits_in_memory(data, replaces):
                     facts, triples, diff = self._check_in_memory(staged, data, check, reach,
-                                                                 replaces)
+                                                                 replaces, then)
                 else:
                     self._bulk_load(staged, data)
+                    # Written before it is checked, the source is read back as fast once
+                    # committed: ``then`` has nothing to gain here and is not run.
                     facts = check(StagedGraph(self, staged, replaces)) if check else None
                     triples = self._count(staged)
                 if not exists:
@@ -512,13 +516,12 @@ class EmbeddedStore:
         return size <= MEMORY_CHECK_MAX_BYTES
 
     def _check_in_memory(self, staged: NamedNode, data: GraphData, check: StagingCheck,
-                         reach: int, replaces: NamedNode | None
+                         reach: int, replaces: NamedNode | None, then: StagingTask | None
                          ) -> tuple[ProvenanceFacts | None, int, str | None]:
         """Load ``data`` into a memory store with copies of what it reaches here (and of the
-        version it replaces), run ``check`` there, and only then write what passed: into
-        ``staged`` for a new graph; for a reload, as the difference that the commit applies
-        to the old graph when it can be written as data (returned), else into ``staged``.
-        Returns the check's facts, the number of triples and that difference."""
+        version it replaces), run ``check`` there, and only then write what passed (while
+        ``then`` runs on it): see ``_write_checked``. Returns the check's facts, the number
+        of triples and the difference that the commit applies, if any."""
         twin = EmbeddedStore(None)
         twin._hide(staged)
         stamps = _stamps(data)
@@ -526,14 +529,35 @@ class EmbeddedStore:
         loaded = twin._count(staged)
         if replaces is not None:
             twin._store.bulk_extend(self._store.quads_for_pattern(None, None, None, replaces))
-        twin._store.bulk_extend(self._reachable_copies(twin, staged, reach))
-        facts = check(StagedGraph(twin, staged, replaces))
+        twin._store.bulk_extend(self._reachable_copies(twin, staged, reach, replaces))
+        view = StagedGraph(twin, staged, replaces)
+        facts = check(view)
         triples = twin._count(staged)
+        if then is None:
+            return facts, triples, self._write_checked(twin, staged, data, stamps,
+                                                       triples == loaded, replaces)
+        # The write to disk lets go of the GIL; ``then`` mostly reads the memory store.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            task = pool.submit(then, view)
+            try:
+                diff = self._write_checked(twin, staged, data, stamps, triples == loaded,
+                                           replaces)
+            finally:
+                wait([task])
+            task.result()
+        return facts, triples, diff
+
+    def _write_checked(self, twin: EmbeddedStore, staged: NamedNode, data: GraphData,
+                       stamps: list[tuple[int, int]], whole: bool, replaces: NamedNode | None
+                       ) -> str | None:
+        """Write what passed the check in ``twin``: for a reload, return the difference that
+        the commit applies to the old graph when it can be written as data; else fill
+        ``staged`` (from the file again when nothing was taken out of it)."""
         if replaces is not None:
             diff = twin._data_diff(replaces, staged)
             if diff is not None:
-                return facts, triples, diff
-        if isinstance(data, RdfFile | RdfFiles) and triples == loaded:
+                return diff
+        if isinstance(data, RdfFile | RdfFiles) and whole:
             # Reading the file again is twice as fast as writing the memory store's terms
             # (the pieces load side by side); its stamp shows that it is still what passed.
             if _stamps(data) != stamps:
@@ -544,15 +568,21 @@ class EmbeddedStore:
         else:
             # Records were taken out (quarantine), or the triples came from the caller.
             self._store.bulk_extend(twin._store.quads_for_pattern(None, None, None, staged))
-        return facts, triples, None
+        return None
 
-    def _reachable_copies(self, twin: EmbeddedStore, staged: NamedNode, reach: int
-                          ) -> list[Quad]:
+    def _reachable_copies(self, twin: EmbeddedStore, staged: NamedNode, reach: int,
+                          replaces: NamedNode | None) -> list[Quad]:
         """This store's triples about every IRI that ``staged`` (in ``twin``) points to,
-        ``reach`` links deep, and the class hierarchy, as quads in ``COPIES``."""
-        # The union of every graph: the only hidden one is ``staged``, still empty here.
+        ``reach`` links deep, and the class hierarchy, as quads in ``COPIES``; none from
+        the version being replaced, which would lend the new records its old values."""
+        if replaces is None:
+            # The union of every graph: the only hidden one is ``staged``, still empty here.
+            dataset: dict[str, Any] = {"union": True}
+        else:
+            graphs = [g for g in self.visible_graphs() if g != replaces]
+            dataset = {"default_graph": [DefaultGraph(), *graphs]}
         copies = [Quad(row["s"], RDFS.subClassOf, row["o"], COPIES) for row in solutions(
-            self.raw_query("SELECT ?s ?o { ?s rdfs:subClassOf ?o }", None, union=True))]
+            self.raw_query("SELECT ?s ?o { ?s rdfs:subClassOf ?o }", None, **dataset))]
         frontier = {row["o"] for row in solutions(twin.raw_query(
             f"SELECT DISTINCT ?o {{ GRAPH {staged} {{ ?s ?p ?o }} FILTER(isIRI(?o)) }}",
             None, named_graphs=[staged]))}
@@ -562,7 +592,7 @@ class EmbeddedStore:
             values = " ".join(str(iri) for iri in iris)
             return [Quad(row["s"], row["p"], row["o"], COPIES) for row in solutions(
                 self.raw_query(f"SELECT ?s ?p ?o {{ VALUES ?s {{ {values} }} ?s ?p ?o }}",
-                               None, union=True))]
+                               None, **dataset))]
 
         for _ in range(reach):
             todo = list(frontier - seen)

@@ -6,7 +6,7 @@ import io
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from pyoxigraph import BlankNode, NamedNode, Quad, QueryTriples, Triple
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, QueryTriples, Triple
 
 from graph.namespaces import DCAT, ORG, SKOS
 from graph.store import Bindings, QueryResult, solutions
@@ -72,6 +72,16 @@ class StagedGraph:
         # a lookup per graph on every pattern. Validation reads a record's own triples from
         # this graph by name, so the version being replaced does not get in the way.
         return self._store.raw_query(sparql, bindings, union=True)
+
+    def query_committed(self, sparql: str, *, bindings: Bindings | None = None) -> QueryResult:
+        if self._replaces is None:
+            return self.query(sparql, bindings=bindings)
+        # Listed graphs cost a lookup each per pattern, but the version being replaced must
+        # not be seen: it would lend the new records its old values.
+        graphs = [g for g in self._store.visible_graphs() if g != self._replaces]
+        graphs.append(self.name)
+        return self._store.raw_query(sparql, bindings, default_graph=[DefaultGraph(), *graphs],
+                                     named_graphs=graphs)
 
     def extract(self, subjects: list[str]) -> list[Triple]:
         """Take the triples of these subjects (N-Triples IRIs) out, and the links that list

@@ -79,6 +79,11 @@ class Staging(Protocol):
 
     def query(self, sparql: str, *, bindings: Bindings | None = None) -> QueryResult: ...
 
+    def query_committed(self, sparql: str, *, bindings: Bindings | None = None) -> QueryResult:
+        """A query on the store as it will be once this graph is committed: the version it
+        replaces left out."""
+        ...
+
     def extract(self, subjects: list[str]) -> list[Triple]:
         """Remove these records (N-Triples IRIs) and the links to them; return what went."""
         ...
@@ -93,6 +98,8 @@ GraphData = Iterable[Quad | Triple] | RdfFile | RdfFiles
 # record in the graph's provenance in the same transaction as the data.
 ProvenanceFacts = list[tuple[NamedNode, Term]]
 StagingCheck = Callable[[Staging], ProvenanceFacts | None]
+# Work on a graph that passed its check, done while the store writes it.
+StagingTask = Callable[[Staging], None]
 
 
 class GraphStore(Protocol):
@@ -121,12 +128,17 @@ class GraphStore(Protocol):
         *,
         check: StagingCheck | None = None,
         reach: int | None = None,
+        then: StagingTask | None = None,
     ) -> GraphInfo:
         """Make ``graph`` hold exactly ``data``, atomically, once ``check`` (if any) passed.
 
-        ``reach`` says how many links beyond the source's own triples ``check`` looks (None:
-        anywhere). With it, a store may check the source (and, on a reload, the version it
-        replaces) against a copy of only that much of its data, before writing anything."""
+        ``reach`` says how many links beyond the source's own triples ``check`` and ``then``
+        look (None: anywhere). With it, a store may check the source (and, on a reload, the
+        version it replaces) against a copy of only that much of its data, before writing
+        anything. ``then`` runs on the source once it passed, while the store writes it:
+        work that reads the new data (a search index's rows) need not wait for the write. A
+        store that writes a source before checking it does not run ``then``. If either
+        raises, nothing is written."""
         ...
 
     def drop_graph(self, graph: NamedNode) -> None: ...

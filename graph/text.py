@@ -7,12 +7,31 @@ import unicodedata
 
 # Unicode decomposition leaves đ/Đ alone (it is a letter, not d plus a mark), so fold it here.
 _EXTRA = str.maketrans({"đ": "d", "Đ": "d", "ð": "d"})
-# The combining marks of the Basic Multilingual Plane (every Vietnamese tone and vowel mark)
-# as a deletion table (built in 9 ms): str.translate runs in C, while a test per character in
-# Python took over a second of indexing the 10k catalogue. Marks beyond the plane are rare
-# and taken out one by one.
-_MARKS = {cp: None for cp in range(0x10000) if unicodedata.category(chr(cp)) == "Mn"}
 _ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
+
+
+def _folding_table() -> dict[int, str | None]:
+    """Every character of the Basic Multilingual Plane that folding changes, mapped to what
+    it folds to: decomposed, without its marks, case-folded. All three work one character
+    at a time, so one ``str.translate`` (in C) does the whole job: twice as fast as
+    normalising, deleting marks and case-folding in turn, which cost a second of indexing
+    the 10k catalogue. Built in about 40 ms."""
+    table: dict[int, str | None] = {}
+    for point in range(0x10000):
+        if 0xD800 <= point <= 0xDFFF:  # surrogates are not characters
+            continue
+        char = chr(point)
+        if unicodedata.category(char) == "Mn":
+            table[point] = None
+            continue
+        folded = "".join(c for c in unicodedata.normalize("NFD", char.translate(_EXTRA))
+                         if unicodedata.category(c) != "Mn").casefold()
+        if folded != char:
+            table[point] = folded or None
+    return table
+
+
+_FOLDING = _folding_table()
 
 
 def fold(text: str) -> str:
@@ -27,7 +46,9 @@ def fold(text: str) -> str:
     """
     if text.isascii():
         return " ".join(text.lower().split())
-    bare = unicodedata.normalize("NFD", text.translate(_EXTRA)).translate(_MARKS)
+    bare = text.translate(_FOLDING)
     if _ASTRAL.search(bare):
-        bare = "".join(ch for ch in bare if unicodedata.category(ch) != "Mn")
-    return " ".join(bare.casefold().split())
+        # Rare: characters beyond the plane, decomposed and folded one by one.
+        bare = "".join(c for c in unicodedata.normalize("NFD", bare)
+                       if unicodedata.category(c) != "Mn").casefold()
+    return " ".join(bare.split())

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from graph.cli import get_store
+from graph.cli import get_index, get_store
 from graph.quality import CHECKS, DIMENSION_LABELS, DIMENSIONS, MAXIMUM, TOTAL_MAXIMUM, rating
 from graph.store import GraphStore, Provenance, RdfFile, RdfFiles, open_store
 from graph.validation_report import as_json, as_text, as_turtle, record_titles
@@ -116,7 +116,8 @@ def load_admin_units_command(ctx: click.Context, location: str, graph: str | Non
             done = ingest(get_store(ctx), "admin-units",
                           counted(units.triples, len(units.triples), "admin units"),
                           Provenance("admin-units", location, "Official GSO administrative units"),
-                          graph=_graph_option(graph), quarantine=quarantine)
+                          graph=_graph_option(graph), quarantine=quarantine,
+                          index=get_index(ctx))
     except LoadError as error:
         _fail(error)
         return
@@ -136,7 +137,7 @@ def load_orgs(ctx: click.Context, file: Path, graph: str | None, quarantine: boo
             orgs = read_organisations(path, UnitIndex.from_store(store), label=str(file))
         done = ingest(store, "organisations", orgs.triples,
                       Provenance("orgs", str(file), "Organisation registry"),
-                      graph=_graph_option(graph), quarantine=quarantine)
+                      graph=_graph_option(graph), quarantine=quarantine, index=get_index(ctx))
     except LoadError as error:
         _fail(error)
         return
@@ -165,7 +166,8 @@ def load_catalog(ctx: click.Context, files: tuple[Path, ...], syntax: str | None
             data = _catalog_files(files, syntax, base_iri, advance)
             done = ingest(get_store(ctx), "catalog", data,
                           Provenance("catalog", " ".join(str(f) for f in files), "DCAT catalogue"),
-                          graph=_graph_option(graph), quarantine=quarantine)
+                          graph=_graph_option(graph), quarantine=quarantine,
+                          index=get_index(ctx))
     except LoadError as error:
         _fail(error)
         return

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
 from graph.namespaces import KG, XSD, graph_iri
+from graph.search_index import REACH as INDEX_REACH
+from graph.search_index import PreparedGraph, SearchIndex, prepare
 from graph.store import (
     GraphData,
     GraphInfo,
@@ -65,8 +67,11 @@ def ingest(
     *,
     graph: NamedNode | None = None,
     quarantine: bool = False,
+    index: SearchIndex | None = None,
 ) -> Ingested:
     """Validate and replace the source's named graph; on any error the store is unchanged.
+    With ``index``, the source's search rows are read while the store writes it (if it
+    checks it first) and offered to the index for its next sync.
 
     >>> from graph.store import open_store
     >>> from pyoxigraph import NamedNode, Literal, Triple
@@ -99,10 +104,20 @@ def ingest(
         outcome.append(first)
         return validation_facts(first, kept, taken)
 
+    prepared: list[PreparedGraph] = []
+    checks_reach = reach()
     try:
-        info = store.replace_graph(target, data, provenance, check=gate, reach=reach())
+        if index is None:
+            info = store.replace_graph(target, data, provenance, check=gate, reach=checks_reach)
+        else:
+            info = store.replace_graph(
+                target, data, provenance, check=gate,
+                reach=None if checks_reach is None else max(checks_reach, INDEX_REACH),
+                then=lambda staging: prepared.append(prepare(staging)))
     except StoreError as error:
         raise LoadError([Problem(provenance.source, str(error))]) from error
+    if index is not None and prepared:
+        index.offer(info, prepared[0])
     return Ingested(info, outcome[0] if outcome else ValidationReport(), sorted(set(taken)))
 
 

@@ -1,0 +1,181 @@
+"""A load reads its source's search rows from the data it has just checked, while the store
+writes it; the index built from them is exactly the one read back from the store afterwards:
+new sources, reloads (no old values), organisations whose addresses cite pre-2025 communes
+(the place hierarchy three links away). A source staged on disk is indexed after the commit."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+from pyoxigraph import NamedNode
+
+import graph.embedded
+from graph.embedded import EmbeddedStore
+from graph.namespaces import graph_iri, unit_iri
+from graph.search_index import SearchIndex
+from graph.store import Provenance
+from graph.text import fold
+from loaders.admin_units import read_admin_units
+from loaders.demo import load_vocabularies
+from loaders.demo_catalog import write_catalog
+from loaders.ingest import ingest
+from loaders.organisations import read_organisations
+from loaders.rdf_file import rdf_file
+from loaders.reference import UnitIndex
+from tests.conftest import MINI_UNITS
+
+# Pre-2025 communes of the mini list (Hà Nội, Ba Đình): commune -> district -> province.
+COMMUNES = [unit_iri("pre-2025", "commune", code) for code in ("00004", "00006", "00008")]
+HEADER = ("id,name_vi,name_en,acronym,kind,parent,street,commune,district,province,website,"
+          "email,phone,latitude,longitude,demo\n")
+ORGS = HEADER + (
+    "hoi-a,Hội Thử nghiệm A,Test Association A,TA,national-association,,1 Phố Thử,"
+    "Phường Trúc Bạch,Quận Ba Đình,Hà Nội,,,,,,yes\n"
+    "hoi-b,Hội Thử nghiệm B,Test Association B,TB,national-association,hoi-a,,"
+    "Phường Vĩnh Phúc,Quận Ba Đình,Hà Nội,,,,,,yes\n")
+MORE_ORGS = HEADER + (
+    "hoi-c,Hội Thử nghiệm C,Test Association C,TC,national-association,,,"
+    "Phường Liễu Giai,Quận Ba Đình,Hà Nội,,,,,,yes\n")
+CATALOG = graph_iri("catalog")
+
+
+@pytest.fixture
+def units_store(tmp_path: Path) -> Iterator[EmbeddedStore]:
+    """Vocabularies, the mini unit list and two organisations with pre-2025 addresses."""
+    store = EmbeddedStore(tmp_path / "store")
+    load_vocabularies(store)
+    ingest(store, "admin-units", read_admin_units(MINI_UNITS).triples,
+           Provenance("admin-units", "mini"))
+    (tmp_path / "orgs.csv").write_text(ORGS, encoding="utf-8")
+    orgs = read_organisations(tmp_path / "orgs.csv", UnitIndex.from_store(store))
+    ingest(store, "organisations", orgs.triples, Provenance("orgs", "test"))
+    yield store
+    store.close()
+
+
+def catalogue(folder: Path, seed: int, datasets: int = 20) -> Path:
+    path = folder / f"catalogue-{seed}.nt"
+    write_catalog(path, datasets, ["hoi-a", "hoi-b"], COMMUNES, seed=seed)
+    return path
+
+
+class Contents(NamedTuple):
+    """Everything an index holds, by record IRI (its row ids aside)."""
+
+    docs: dict[str, tuple[str, ...]]  # graph, kind, title_vi, title_en, summaries, modified
+    texts: dict[str, tuple[str, str]]  # folded title, folded body
+    facets: list[tuple[str, str, str]]
+    graphs: list[tuple[str, str]]
+
+    def datasets(self) -> dict[str, tuple[str, ...]]:
+        return {iri: row for iri, row in self.docs.items() if row[1] == "dataset"}
+
+
+def contents(index: SearchIndex) -> Contents:
+    with sqlite3.connect(index.path) as db:
+        return Contents(
+            docs={row[0]: row[1:] for row in db.execute(
+                "SELECT iri, graph, kind, title_vi, title_en, summary_vi, summary_en, "
+                "modified FROM docs")},
+            texts={row[0]: row[1:] for row in db.execute(
+                "SELECT d.iri, t.title, t.body FROM docs d JOIN docs_text t "
+                "ON t.rowid = d.id")},
+            facets=sorted(db.execute(
+                "SELECT d.iri, f.name, f.value FROM docs d JOIN facets f ON f.doc = d.id")),
+            graphs=sorted(db.execute("SELECT graph, signature FROM graphs")))
+
+
+def read_back(store: EmbeddedStore, folder: Path) -> Contents:
+    """The index that a sync reading everything from the store builds."""
+    fresh = SearchIndex(folder / f"fresh-{store.revision()}.sqlite")
+    try:
+        fresh.sync(store)
+        return contents(fresh)
+    finally:
+        fresh.close()
+
+
+def load_prepared(store: EmbeddedStore, index: SearchIndex, source: Path, *,
+                  in_memory: bool = True) -> None:
+    ingest(store, "catalog", rdf_file(source), Provenance("catalog", source.name),
+           index=index)
+    # Checked in memory, the rows were read during the load and the sync takes them; staged
+    # on disk first, the sync reads them from the store.
+    assert (CATALOG.value in index._offered) == in_memory
+    index.sync(store)
+    assert index._offered == {}
+
+
+@pytest.mark.parametrize("where", ["memory", "disk"])
+def test_rows_read_during_a_load_are_the_rows_read_from_the_store(
+        units_store: EmbeddedStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        where: str) -> None:
+    if where == "disk":
+        monkeypatch.setattr(graph.embedded, "MEMORY_CHECK_MAX_BYTES", -1)
+    index = SearchIndex(tmp_path / "index.sqlite")
+    load_prepared(units_store, index, catalogue(tmp_path, 1), in_memory=where == "memory")
+    held = contents(index)
+    assert held == read_back(units_store, tmp_path)
+    assert len(held.datasets()) == 20
+    # A dataset about a pre-2025 commune is found under its district and province too, and
+    # an organisation under the units of its address (three links from the source).
+    places = {value for iri, name, value in held.facets if name == "place"}
+    assert unit_iri("pre-2025", "district", "001").value in places
+    assert unit_iri("pre-2025", "province", "01").value in places
+    index.close()
+
+
+def test_a_reload_prepared_from_memory_holds_no_old_value(
+        units_store: EmbeddedStore, tmp_path: Path) -> None:
+    index = SearchIndex(tmp_path / "index.sqlite")
+    load_prepared(units_store, index, catalogue(tmp_path, 1))
+    before = contents(index)
+    load_prepared(units_store, index, catalogue(tmp_path, 2))
+    after = contents(index)
+    assert after == read_back(units_store, tmp_path)
+    # The same records with other titles; no old title is left in their text.
+    assert before.datasets().keys() == after.datasets().keys()
+    changed = [iri for iri, row in after.datasets().items() if before.docs[iri][2] != row[2]]
+    assert len(changed) > 10
+    for iri in changed:
+        assert fold(before.docs[iri][2]) not in after.texts[iri][0]
+        assert fold(after.docs[iri][2]) in after.texts[iri][0]
+    index.close()
+
+
+def test_organisations_prepared_during_their_load(units_store: EmbeddedStore,
+                                                   tmp_path: Path) -> None:
+    index = SearchIndex(tmp_path / "index.sqlite")
+    index.sync(units_store)
+    (tmp_path / "more.csv").write_text(MORE_ORGS, encoding="utf-8")
+    orgs = read_organisations(tmp_path / "more.csv", UnitIndex.from_store(units_store))
+    graph = NamedNode("https://data.vusta.vn/graph/more-organisations")
+    ingest(units_store, "organisations", orgs.triples, Provenance("orgs", "again"),
+           graph=graph, index=index)
+    assert graph.value in index._offered
+    index.sync(units_store)
+    held = contents(index)
+    assert held == read_back(units_store, tmp_path)
+    assert held.docs["https://data.vusta.vn/id/org/hoi-c"][1] == "organisation"
+    assert ("https://data.vusta.vn/id/org/hoi-c", "place",
+            unit_iri("pre-2025", "district", "001").value) in held.facets
+    index.close()
+
+
+def test_rows_offered_for_a_graph_that_changed_again_are_not_taken(
+        units_store: EmbeddedStore, tmp_path: Path) -> None:
+    index = SearchIndex(tmp_path / "index.sqlite")
+    ingest(units_store, "catalog", rdf_file(catalogue(tmp_path, 1)),
+           Provenance("catalog", "one"), index=index)
+    # Another load of the same source, which this index did not see, before it syncs.
+    ingest(units_store, "catalog", rdf_file(catalogue(tmp_path, 2, datasets=12)),
+           Provenance("catalog", "two"))
+    index.sync(units_store)
+    held = contents(index)
+    assert held == read_back(units_store, tmp_path)
+    assert len(held.datasets()) == 12
+    index.close()
