@@ -338,15 +338,23 @@ class HttpStore:
     def quads_for_pattern(self, subject: None, predicate: None, object: None,
                           graph: NamedNode | DefaultGraph) -> Iterator[Quad]:
         """Every quad of one graph (the only pattern the staging store asks for)."""
-        params = [("default", "")] if isinstance(graph, DefaultGraph) else [("graph", graph.value)]
+        for triple in parse(self.dump(format=RdfFormat.N_TRIPLES, from_graph=graph),
+                            RdfFormat.N_TRIPLES):
+            yield Quad(triple.subject, triple.predicate, triple.object, graph)
+
+    def dump(self, *, format: RdfFormat, from_graph: NamedNode | DefaultGraph) -> bytes:
+        """One graph as N-Triples (the only dump the staging store asks for)."""
+        if format != RdfFormat.N_TRIPLES:
+            raise ValueError("graphs are read from the server as N-Triples")
+        params = ([("default", "")] if isinstance(from_graph, DefaultGraph)
+                  else [("graph", from_graph.value)])
         response = self._request("GET", self.endpoint.store_url, params,
                                  headers={"Accept": N_TRIPLES})
         if response.status == 404:
             response.read()
-            return
+            return b""
         self._check(response, "reading a graph")
-        for triple in parse(response.read(), RdfFormat.N_TRIPLES):
-            yield Quad(triple.subject, triple.predicate, triple.object, graph)
+        return bytes(response.read())
 
     def bulk_extend(self, quads: Iterable[Quad]) -> None:
         """Add quads, each run of one graph's quads through one streamed Graph Store POST."""

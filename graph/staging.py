@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from pyoxigraph import BlankNode, DefaultGraph, NamedNode, Quad, QueryTriples, Triple
+from pyoxigraph import DefaultGraph, NamedNode, Quad, QueryTriples, Triple
 
 from graph.namespaces import DCAT, ORG, SKOS
 from graph.store import Bindings, QueryResult, solutions
 
 if TYPE_CHECKING:
     from graph.embedded import EmbeddedStore
+
+# Triples only the old version holds, and those only the new one holds, as N-Triples terms.
+Changes = tuple[list[tuple[str, ...]], list[tuple[str, ...]]]
 
 # Links that list a record as a member: taken out with the record when it is quarantined.
 MEMBERSHIP = (DCAT.dataset, DCAT.distribution, DCAT.service, DCAT.catalog,
@@ -42,30 +45,55 @@ class StagedGraph:
                  ) -> None:
         self._store = store
         self.name = name
-        self._replaces = replaces
+        self.replaces = replaces
+        self._changes: Changes | None = None
+        self._changes_read = False
+
+    def changes(self) -> Changes | None:
+        """What differs from the graph being replaced (read once, until records are taken
+        out): see ``EmbeddedStore.changes``."""
+        if self.replaces is None:
+            return ([], [])
+        if not self._changes_read:
+            self._changes = self._store.changes(self.replaces, self.name)
+            self._changes_read = True
+        return self._changes
+
+    def data_diff(self) -> str | None:
+        """DELETE DATA / INSERT DATA that turn the graph being replaced into this one; None
+        when the differences are too many or name blank nodes."""
+        changes = self.changes()
+        if changes is None or self.replaces is None:
+            return None
+        return " ;\n".join(
+            f"{verb} DATA {{ GRAPH {self.replaces} {{ "
+            f"{' . '.join(' '.join(terms) for terms in lines)} }} }}"
+            for verb, lines in zip(("DELETE", "INSERT"), changes, strict=True) if lines)
 
     def changed_subjects(self, limit: int) -> list[str] | None:
         """The records (N-Triples) whose triples differ from the graph being replaced, and
-        those that link to them; None for a new graph or when there are more than ``limit``."""
-        if self._replaces is None:
+        those that link to them; None for a new graph, when there are more than ``limit``,
+        or when the differences name blank nodes (a reload gives every one a new name)."""
+        if self.replaces is None:
             return None
-        old, new = self._replaces, self.name
-        rows = solutions(self._store.raw_query(
-            f"SELECT DISTINCT ?s WHERE {{ {{ GRAPH {new} {{ ?s ?p ?o }} FILTER NOT EXISTS "
-            f"{{ GRAPH {old} {{ ?s ?p ?o }} }} }} UNION {{ GRAPH {old} {{ ?s ?p ?o }} "
-            f"FILTER NOT EXISTS {{ GRAPH {new} {{ ?s ?p ?o }} }} }} }} LIMIT {limit + 1}",
-            None, named_graphs=[old, new]))
-        subjects = [row["s"] for row in rows]
-        # A blank node cannot be named in a query (and a reload gives every one a new name).
-        if len(subjects) > limit or any(isinstance(s, BlankNode) for s in subjects):
+        changes = self.changes()
+        if changes is None:
             return None
-        changed = [str(s) for s in subjects]
+        changed = sorted({terms[0] for lines in changes for terms in lines})
+        if len(changed) > limit:
+            return None
         if not changed:
             return []
         linking = solutions(self._store.raw_query(
             f"SELECT DISTINCT ?s WHERE {{ VALUES ?o {{ {' '.join(changed)} }} "
-            f"GRAPH {new} {{ ?s ?p ?o }} }}", None, named_graphs=[new]))
+            f"GRAPH {self.name} {{ ?s ?p ?o }} }}", None, named_graphs=[self.name]))
         return sorted(set(changed) | {str(row["s"]) for row in linking})
+
+    def quads(self) -> Iterator[Quad]:
+        """The staged graph's triples, as quads of it."""
+        quads: Iterator[Quad] = self._store._store.quads_for_pattern(None, None, None,
+                                                                     self.name)
+        return quads
 
     def query(self, sparql: str, *, bindings: Bindings | None = None) -> QueryResult:
         # The union of every graph, this one included: an explicit list of graphs would cost
@@ -74,11 +102,11 @@ class StagedGraph:
         return self._store.raw_query(sparql, bindings, union=True)
 
     def query_committed(self, sparql: str, *, bindings: Bindings | None = None) -> QueryResult:
-        if self._replaces is None:
+        if self.replaces is None:
             return self.query(sparql, bindings=bindings)
         # Listed graphs cost a lookup each per pattern, but the version being replaced must
         # not be seen: it would lend the new records its old values.
-        graphs = [g for g in self._store.visible_graphs() if g != self._replaces]
+        graphs = [g for g in self._store.visible_graphs() if g != self.replaces]
         graphs.append(self.name)
         return self._store.raw_query(sparql, bindings, default_graph=[DefaultGraph(), *graphs],
                                      named_graphs=graphs)
@@ -98,6 +126,7 @@ class StagedGraph:
         if not isinstance(found, QueryTriples):
             raise TypeError("CONSTRUCT must give triples")
         triples = list(found)
+        self._changes_read = False
         self._store.remove_staged(
             Quad(t.subject, t.predicate, t.object, self.name) for t in triples)
         return triples

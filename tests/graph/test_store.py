@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple
 
+import graph.embedded
 from graph.embedded import META, EmbeddedStore
 from graph.remote import Endpoint, RemoteStore
 from graph.store import GraphStore, Provenance, RdfFile, StoreError, open_store, solutions
@@ -181,6 +182,54 @@ def test_restore_of_a_broken_dump_changes_nothing(store: GraphStore) -> None:
     with pytest.raises(StoreError, match="N-Quads"):
         store.restore(io.BytesIO(broken))
     assert snapshot(store) == before
+
+
+def test_graphs_are_wiped_in_bounded_batches_and_leave_no_name_behind(
+        store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(graph.embedded, "WIPE_BATCH", 7)
+    store.replace_graph(G, triples(100, "a"), Provenance("t", "a"))
+    # A reload with a check stages the new version and wipes it after the swap; a refused
+    # one wipes it unused; a drop wipes the graph itself: 100 triples, 7 at a time.
+    store.replace_graph(G, triples(60, "b"), Provenance("t", "b"), check=lambda staging: None)
+    with pytest.raises(ValueError, match="refused"):
+        store.replace_graph(G, triples(90, "c"), Provenance("t", "c"),
+                            check=lambda staging: (_ for _ in ()).throw(ValueError("refused")))
+    assert count(store) == 60
+    store.drop_graph(G)
+    raw = store._store  # type: ignore[attr-defined]
+    assert [g for g in raw.named_graphs() if g != META] == []
+    assert count(store) == 0
+
+
+class Watched:
+    """A pyoxigraph store that notes how many triples a graph held when it was removed."""
+
+    def __init__(self, store: object) -> None:
+        self._store = store
+        self.removed: list[int] = []
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    def remove_graph(self, graph: NamedNode) -> None:
+        self.removed.append(len(list(self._store.quads_for_pattern(  # type: ignore[attr-defined]
+            None, None, None, graph))))
+        self._store.remove_graph(graph)  # type: ignore[attr-defined]
+
+
+def test_a_wiped_graph_is_empty_before_its_name_goes(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(graph.embedded, "WIPE_BATCH", 7)
+    store = EmbeddedStore(tmp_path / "store")
+    store.replace_graph(G, triples(100, "a"), Provenance("t", "a"))
+    watched = Watched(store._store)
+    store._store = watched
+    store.replace_graph(G, triples(60, "b"), Provenance("t", "b"), check=lambda staging: None)
+    store.drop_graph(G)
+    # The staged 60 and the dropped 60 went in batches; only the empty names were removed.
+    assert watched.removed == [0, 0]
+    assert count(store) == 0
+    store.close()
 
 
 def test_a_crash_during_load_is_cleaned_up_when_the_store_is_reopened(tmp_path: Path) -> None:
