@@ -22,7 +22,7 @@ import io
 import os
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -530,16 +530,22 @@ class EmbeddedStore:
         stamps = _stamps(data)
         with ThreadPoolExecutor(max_workers=1) as pool:
             # Reading the old version off the disk (decoding its terms) takes longer than
-            # parsing the new one, and both let go of the GIL.
+            # parsing the new one and copying what it points to; all let go of the GIL.
             old = pool.submit(self._store.dump, format=RdfFormat.N_TRIPLES,
                               from_graph=replaces) if replaces is not None else None
             twin._bulk_load(staged, data)
-            if old is not None:
-                twin._store.bulk_load(old.result(), format=RdfFormat.N_TRIPLES,
-                                      to_graph=replaces)
-        loaded = twin._count(staged)
-        twin._store.bulk_extend(self._reachable_copies(twin, staged, reach, replaces))
-        view = StagedGraph(twin, staged, replaces)
+            loaded = twin._count(staged)
+            twin._store.bulk_extend(self._reachable_copies(twin, staged, reach, replaces))
+            old_lines = set(old.result().splitlines()) if old is not None else None
+
+        def differences(old: set[bytes]) -> Callable[[], Changes | None]:
+            # Both stores write a triple's terms the same, canonical way: comparing lines is
+            # cheaper than loading the old version here to compare it by query.
+            return lambda: _line_changes(old, twin._store.dump(format=RdfFormat.N_TRIPLES,
+                                                               from_graph=staged))
+
+        view = StagedGraph(twin, staged, replaces,
+                           differences(old_lines) if old_lines is not None else None)
         facts = check(view)
         triples = twin._count(staged)
         whole = triples == loaded
@@ -721,6 +727,25 @@ class EmbeddedStore:
             self._wipe(graph)
         for graph in pending:
             self._store.update(unmark_ops(graph))
+
+
+def _line_changes(old: set[bytes], new_text: bytes) -> Changes | None:
+    """The difference between two graphs written as N-Triples by pyoxigraph (one triple
+    per line, terms single-spaced); None when it is more than ``DIFF_AS_DATA_LIMIT`` triples
+    or names blank nodes or quoted triples."""
+    new = set(new_text.splitlines())
+    removed, added = old - new, new - old
+    if len(removed) + len(added) > DIFF_AS_DATA_LIMIT:
+        return None
+    found: Changes = ([], [])
+    for lines, terms in ((removed, found[0]), (added, found[1])):
+        for line in sorted(lines):
+            subject, predicate, rest = line.decode("utf-8").split(" ", 2)
+            value = rest.removesuffix(" .")
+            if subject.startswith(("_:", "<<")) or value.startswith(("_:", "<<")):
+                return None
+            terms.append((subject, predicate, value))
+    return found
 
 
 def _files(data: RdfFile | RdfFiles) -> tuple[RdfFile, ...]:

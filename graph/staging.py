@@ -41,11 +41,13 @@ class CountingReader(io.RawIOBase):
 class StagedGraph:
     """A graph under load, seen together with every visible graph but the one it replaces."""
 
-    def __init__(self, store: EmbeddedStore, name: NamedNode, replaces: NamedNode | None
-                 ) -> None:
+    def __init__(self, store: EmbeddedStore, name: NamedNode, replaces: NamedNode | None,
+                 differences: Callable[[], Changes | None] | None = None) -> None:
         self._store = store
         self.name = name
         self.replaces = replaces
+        # How to tell what changed, when the store does not hold the old version itself.
+        self._differences = differences
         self._changes: Changes | None = None
         self._changes_read = False
 
@@ -55,7 +57,8 @@ class StagedGraph:
         if self.replaces is None:
             return ([], [])
         if not self._changes_read:
-            self._changes = self._store.changes(self.replaces, self.name)
+            self._changes = (self._differences() if self._differences is not None
+                             else self._store.changes(self.replaces, self.name))
             self._changes_read = True
         return self._changes
 

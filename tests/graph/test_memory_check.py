@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pyoxigraph import NamedNode
+from pyoxigraph import NamedNode, RdfFormat
 
 import graph.embedded
 from graph.embedded import EmbeddedStore
@@ -227,3 +227,38 @@ def test_a_reload_with_blank_nodes_is_written_whole(demo: EmbeddedStore, tmp_pat
     assert len(found) == 3
     assert any('"Hai"@vi' in t for t in found) and any('"b"' in t for t in found)
     assert not any('"a"' in t or "Một" in t for t in found)
+
+
+TRICKY = """
+@prefix ex: <https://example.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:a ex:count "007"^^xsd:integer ; ex:size "12"^^xsd:nonNegativeInteger ;
+     ex:when "2025-07-01T00:00:00.000+00:00"^^xsd:dateTime ;
+     ex:note "dòng một\\ndòng \\"hai\\"\\t\\\\ end"@vi, "Đà Nẵng"@VI, "plain" ;
+     ex:link <https://example.org/ư%20x?q=1#f> .
+ex:b ex:label "unchanged"@en .
+"""
+
+
+def test_comparing_written_lines_finds_what_comparing_by_query_finds(tmp_path: Path) -> None:
+    """The reload check compares the old version, written by the on-disk store, with the
+    new one, written by the memory store, line by line; the same terms must give the same
+    lines (canonical literals, escapes, language tags), or a reload would rewrite them."""
+    from graph.embedded import _line_changes
+
+    old, new = NamedNode("https://example.org/old"), NamedNode("https://example.org/new")
+    disk = EmbeddedStore(tmp_path / "store")
+    memory = EmbeddedStore(None)
+    changed = TRICKY.replace('"plain"', '"plain", "added"').replace("ex:b", "ex:c")
+    for store in (disk, memory):
+        store._store.load(TRICKY.encode(), format=RdfFormat.TURTLE, to_graph=old)
+        store._store.load(changed.encode(), format=RdfFormat.TURTLE, to_graph=new)
+    by_query = memory.changes(old, new)
+    by_lines = _line_changes(set(disk._store.dump(format=RdfFormat.N_TRIPLES,
+                                                  from_graph=old).splitlines()),
+                             memory._store.dump(format=RdfFormat.N_TRIPLES, from_graph=new))
+    assert by_query is not None and by_lines is not None
+    assert sorted(by_lines[0]) == sorted(by_query[0])
+    assert sorted(by_lines[1]) == sorted(by_query[1])
+    assert len(by_lines[0]) == 1 and len(by_lines[1]) == 2  # ex:b's label out; c's and "added" in
+    disk.close()
