@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import sqlite3
 import tempfile
 import threading
+import weakref
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -103,13 +105,14 @@ class SearchIndex:
     """One SQLite database file; ``None`` makes a temporary one (removed by ``close``)."""
 
     def __init__(self, path: Path | None = None) -> None:
-        self._temporary = path is None
+        self._remove: weakref.finalize[[Path], SearchIndex] | None = None
         if path is None:
             handle, name = tempfile.mkstemp(prefix="kg-search-", suffix=".sqlite")
-            import os
-
             os.close(handle)
             path = Path(name)
+            # Also when the index is never closed (an app that simply goes away): at the
+            # latest when the interpreter exits.
+            self._remove = weakref.finalize(self, _remove_files, path)
         self.path = path
         self._local = threading.local()
         self._write_lock = threading.Lock()
@@ -289,9 +292,8 @@ class SearchIndex:
         if connection is not None:
             connection.close()
             self._local.db = None
-        if self._temporary:
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        if self._remove is not None:
+            self._remove()
 
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
@@ -453,6 +455,11 @@ def _forget(db: sqlite3.Connection, graph: str) -> None:
     db.execute("DELETE FROM facets WHERE doc IN (SELECT id FROM docs WHERE graph = ?)", (graph,))
     db.execute("DELETE FROM docs WHERE graph = ?", (graph,))
     db.execute("DELETE FROM graphs WHERE graph = ?", (graph,))
+
+
+def _remove_files(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def _summary(text: str, size: int = 240) -> str:

@@ -104,3 +104,16 @@ def test_the_full_official_list_is_searchable(store: GraphStore, index: SearchIn
     hanoi = index.search("", {"place": ["https://data.vusta.vn/id/unit/2025/province/01"],
                               "kind": ["place"]})
     assert hanoi.total > 100  # its wards and communes
+
+
+def test_a_temporary_index_never_closed_leaves_no_file_behind() -> None:
+    import gc
+
+    index = SearchIndex(None)
+    path = index.path
+    index.search("hà nội")
+    assert path.exists()
+    del index
+    gc.collect()
+    assert not path.exists()
+    assert not Path(f"{path}-wal").exists()
