@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-from flask import Flask, Response, current_app, g, request
+from typing import TYPE_CHECKING, Any
 
 from graph.namespaces import BASE
 from graph.store import DEFAULT_STORE, GraphStore, open_store
-from web.auth import TokenFile
-from web.front_cache import FrontCache
-from web.http_cache import AnswerCache, not_modified, request_etag, stamp
-from web.i18n import remember_language, template_globals
-from web.sparql_query import QueryOperation
+
+if TYPE_CHECKING:
+    from flask import Flask, Response
+
+# Flask and the modules built on it are imported where they are used: every `kg` command
+# imports this package (its CLI lives here), and most never start the web app.
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | None = None
                ) -> Flask:
     """Build the web app around one GraphStore (opened from ``STORE`` unless given)."""
+    from flask import Flask
+
     from graph.search_index import SearchIndex, index_beside
     from web import (
         assets,
@@ -33,6 +34,11 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
         sparql,
         writes,
     )
+    from web.auth import TokenFile
+    from web.front_cache import FrontCache
+    from web.http_cache import AnswerCache
+    from web.i18n import remember_language, template_globals
+    from web.sparql_query import QueryOperation
 
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
@@ -84,6 +90,10 @@ DEFAULTS: dict[str, Any] = {
 
 def conditional_get() -> Response | None:
     """A GET whose representation the client already holds gets 304 before any work."""
+    from flask import Response, g, request
+
+    from web.http_cache import not_modified, request_etag, stamp
+
     if request.method not in ("GET", "HEAD"):
         return None
     etag = request_etag(store_revision(), request)
@@ -97,6 +107,10 @@ def conditional_get() -> Response | None:
 
 def stamp_get(response: Response) -> Response:
     """ETag and Last-Modified from the store's change counter on every successful GET."""
+    from flask import g
+
+    from web.http_cache import stamp
+
     etag = g.get("etag")
     if etag is not None and response.status_code == 200 and "ETag" not in response.headers:
         stamp(response, etag, get_store().changed_at())
@@ -105,12 +119,16 @@ def stamp_get(response: Response) -> Response:
 
 def get_store() -> GraphStore:
     """The store of the running app."""
+    from flask import current_app
+
     store: GraphStore = current_app.extensions["graph_store"]
     return store
 
 
 def store_revision() -> int:
     """The store's change counter, read once per request (a remote store asks its server)."""
+    from flask import g
+
     if "revision" not in g:
         g.revision = get_store().revision()
     revision: int = g.revision

@@ -10,9 +10,9 @@ import click
 from graph.cli import StoreHandle, dump, query, restore, stats
 from graph.store import DEFAULT_STORE
 from loaders.cli import demo, load, quality, validate
-from web.auth import TokenFile
 
 if TYPE_CHECKING:
+    from web.auth import TokenFile
     from web.worker import ServeSpec
 
 # Seconds the web worker has to finish its requests when `kg serve` stops.
@@ -136,6 +136,8 @@ def token() -> None:
 
 def _tokens(path: str | None) -> TokenFile:
     from os import environ
+
+    from web.auth import TokenFile
 
     return TokenFile(Path(path or environ.get("KG_TOKENS_FILE", "data/tokens.json")))
 
