@@ -640,12 +640,15 @@ class EmbeddedStore:
         """Remove every triple of ``graph`` (one nobody sees: staged, or marked for removal),
         in transactions of ``WIPE_BATCH``: ``remove_graph`` holds the whole graph's changes
         in memory (335 MB more for 465k triples, GBs at 4.6M) and took 14 s where these took
-        8.7 s."""
+        5.9 s. Each batch is flushed: the deletions otherwise pile up in memory until the
+        store writes them out (233 MB more for 465k triples; 32 MB flushed)."""
         batches = self._count(graph) // WIPE_BATCH + 1
         for _ in range(batches):
             self._store.update(
                 f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }} WHERE {{ SELECT ?s ?p ?o "
                 f"{{ GRAPH {graph} {{ ?s ?p ?o }} }} LIMIT {WIPE_BATCH} }}")
+            if self.path is not None:
+                self._store.flush()
         # The graph's name is left: an empty graph is still listed until it is removed.
         self._store.remove_graph(graph)
 
