@@ -48,21 +48,19 @@ class StoreHandle:
         return self._index
 
     def close(self) -> None:
-        if self._store is not None:
+        if self._store is None:
+            return
+        try:
             # A command that changed an on-disk store brings its search index up to date, so
             # that the first search after a load does not pay for it.
-            index = self._index
-            if index is None and self._store.revision() != self._opened_at:
-                index = self.index
-            try:
-                if index is not None and self._store.revision() != self._opened_at:
-                    index.sync(self._store)
-            finally:
-                if index is not None:
-                    index.close()
+            if self._store.revision() != self._opened_at and self.index is not None:
+                self.index.sync(self._store)
+        finally:
+            if self._index is not None:
+                self._index.close()
                 self._index = None
-                self._store.close()
-                self._store = None
+            self._store.close()
+            self._store = None
 
 
 def get_index(ctx: click.Context) -> SearchIndex | None:

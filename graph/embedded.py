@@ -554,23 +554,23 @@ class EmbeddedStore:
         view = StagedGraph(twin, staged, replaces,
                            differences(old_lines) if old_lines is not None else None)
         facts = check(view)
-        triples = twin._count(staged)
+        triples = twin._count(staged) if view.extracted else loaded
         whole = triples == loaded
         if then is None:
-            return facts, triples, self._write_checked(view, data, stamps, whole)
+            return facts, triples, self._write_checked(twin, view, data, stamps, whole)
         # The write to disk lets go of the GIL; ``then`` mostly reads the memory store.
         with ThreadPoolExecutor(max_workers=1) as pool:
             task = pool.submit(then, view)
             try:
-                diff = self._write_checked(view, data, stamps, whole)
+                diff = self._write_checked(twin, view, data, stamps, whole)
             finally:
                 wait([task])
             task.result()
         return facts, triples, diff
 
-    def _write_checked(self, view: StagedGraph, data: GraphData,
+    def _write_checked(self, twin: EmbeddedStore, view: StagedGraph, data: GraphData,
                        stamps: list[tuple[int, int]], whole: bool) -> str | None:
-        """Write what passed the check in ``view`` (a memory store): for a reload, return
+        """Write what passed the check in ``view`` (of ``twin``): for a reload, return
         the difference that the commit applies to the old graph when it can be written as
         data; else fill the staged graph here (from the file again when nothing was taken
         out of it)."""
@@ -588,7 +588,7 @@ class EmbeddedStore:
                                                       for f in _files(data))))
         else:
             # Records were taken out (quarantine), or the triples came from the caller.
-            self._store.bulk_extend(view.quads())
+            self._store.bulk_extend(twin._store.quads_for_pattern(None, None, None, view.name))
         return None
 
     def _reachable_copies(self, twin: EmbeddedStore, staged: NamedNode, reach: int,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pyoxigraph import DefaultGraph, NamedNode, Quad, QueryTriples, Triple
@@ -50,6 +50,8 @@ class StagedGraph:
         self._differences = differences
         self._changes: Changes | None = None
         self._changes_read = False
+        # Whether records were taken out (else it holds what was loaded).
+        self.extracted = False
 
     def changes(self) -> Changes | None:
         """What differs from the graph being replaced (read once, until records are taken
@@ -92,12 +94,6 @@ class StagedGraph:
             f"GRAPH {self.name} {{ ?s ?p ?o }} }}", None, named_graphs=[self.name]))
         return sorted(set(changed) | {str(row["s"]) for row in linking})
 
-    def quads(self) -> Iterator[Quad]:
-        """The staged graph's triples, as quads of it."""
-        quads: Iterator[Quad] = self._store._store.quads_for_pattern(None, None, None,
-                                                                     self.name)
-        return quads
-
     def query(self, sparql: str, *, bindings: Bindings | None = None) -> QueryResult:
         # The union of every graph, this one included: an explicit list of graphs would cost
         # a lookup per graph on every pattern. Validation reads a record's own triples from
@@ -130,6 +126,7 @@ class StagedGraph:
             raise TypeError("CONSTRUCT must give triples")
         triples = list(found)
         self._changes_read = False
+        self.extracted = True
         self._store.remove_staged(
             Quad(t.subject, t.predicate, t.object, self.name) for t in triples)
         return triples

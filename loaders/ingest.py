@@ -25,6 +25,7 @@ from graph.store import (
     Provenance,
     ProvenanceFacts,
     Staging,
+    StagingTask,
     StoreError,
 )
 from graph.validation import ValidationReport, reach, validate
@@ -105,15 +106,17 @@ def ingest(
         return validation_facts(first, kept, taken)
 
     prepared: list[PreparedGraph] = []
-    checks_reach = reach()
+
+    def read_rows(staging: Staging) -> None:
+        prepared.append(prepare(staging))
+
+    looks = reach()
+    then: StagingTask | None = None
+    if index is not None:
+        then = read_rows
+        looks = None if looks is None else max(looks, INDEX_REACH)
     try:
-        if index is None:
-            info = store.replace_graph(target, data, provenance, check=gate, reach=checks_reach)
-        else:
-            info = store.replace_graph(
-                target, data, provenance, check=gate,
-                reach=None if checks_reach is None else max(checks_reach, INDEX_REACH),
-                then=lambda staging: prepared.append(prepare(staging)))
+        info = store.replace_graph(target, data, provenance, check=gate, reach=looks, then=then)
     except StoreError as error:
         raise LoadError([Problem(provenance.source, str(error))]) from error
     if index is not None and prepared:

@@ -144,9 +144,10 @@ def _write(target: NamedNode) -> Response:
                               .replace("?g", str(target)), named_graphs=[target])
             data = [*old, *incoming]  # type: ignore[misc]
         try:
+            # The app's index takes the rows read while the graph is written.
             ingest(store, target.value, data,
                    Provenance("graph-store", f"Graph Store {request.method} by {who}"),
-                   graph=target)
+                   graph=target, index=current_app.extensions["search_index"])
         except ValidationFailedError as failure:
             return rejected(failure)
         except (LoadError, StoreError) as bad:
