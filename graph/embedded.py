@@ -353,9 +353,9 @@ class EmbeddedStore:
                 else:
                     self._bulk_load(staged, data)
                     view = StagedGraph(self, staged, replaces)
-                    # Written before it is checked, the source is read back as fast once
-                    # committed: ``then`` has nothing to gain here and is not run.
                     facts = check(view) if check else None
+                    if then is not None:
+                        then(view)
                     triples = self._count(staged)
                 if not exists:
                     ops = [unmark_ops(graph)]
@@ -552,7 +552,8 @@ class EmbeddedStore:
                                                                from_graph=staged))
 
         view = StagedGraph(twin, staged, replaces,
-                           differences(old_lines) if old_lines is not None else None)
+                           differences(old_lines) if old_lines is not None else None,
+                           is_copy=True)
         facts = check(view)
         triples = twin._count(staged) if view.extracted else loaded
         whole = triples == loaded

@@ -42,10 +42,13 @@ class StagedGraph:
     """A graph under load, seen together with every visible graph but the one it replaces."""
 
     def __init__(self, store: EmbeddedStore, name: NamedNode, replaces: NamedNode | None,
-                 differences: Callable[[], Changes | None] | None = None) -> None:
+                 differences: Callable[[], Changes | None] | None = None, *,
+                 is_copy: bool = False) -> None:
         self._store = store
         self.name = name
         self.replaces = replaces
+        # A memory copy of the source, checked before the store writes it.
+        self.is_copy = is_copy
         # How to tell what changed, when the store does not hold the old version itself.
         self._differences = differences
         self._changes: Changes | None = None
@@ -75,24 +78,27 @@ class StagedGraph:
             f"{' . '.join(' '.join(terms) for terms in lines)} }} }}"
             for verb, lines in zip(("DELETE", "INSERT"), changes, strict=True) if lines)
 
-    def changed_subjects(self, limit: int) -> list[str] | None:
+    def changed_subjects(self, limit: int, hops: int = 1) -> list[str] | None:
         """The records (N-Triples) whose triples differ from the graph being replaced, and
-        those that link to them; None for a new graph, when there are more than ``limit``,
-        or when the differences name blank nodes (a reload gives every one a new name)."""
+        those that link to them, ``hops`` links away at most; None for a new graph, when
+        there are more than ``limit``, or when the differences name blank nodes (a reload
+        gives every one a new name)."""
         if self.replaces is None:
             return None
         changes = self.changes()
         if changes is None:
             return None
-        changed = sorted({terms[0] for lines in changes for terms in lines})
-        if len(changed) > limit:
-            return None
-        if not changed:
-            return []
-        linking = solutions(self._store.raw_query(
-            f"SELECT DISTINCT ?s WHERE {{ VALUES ?o {{ {' '.join(changed)} }} "
-            f"GRAPH {self.name} {{ ?s ?p ?o }} }}", None, named_graphs=[self.name]))
-        return sorted(set(changed) | {str(row["s"]) for row in linking})
+        found = {terms[0] for lines in changes for terms in lines}
+        frontier = sorted(found)
+        for _ in range(hops):
+            if len(found) > limit or not frontier:
+                break
+            linking = solutions(self._store.raw_query(
+                f"SELECT DISTINCT ?s WHERE {{ VALUES ?o {{ {' '.join(frontier)} }} "
+                f"GRAPH {self.name} {{ ?s ?p ?o }} }}", None, named_graphs=[self.name]))
+            frontier = sorted({str(row["s"]) for row in linking} - found)
+            found.update(frontier)
+        return None if len(found) > limit else sorted(found)
 
     def query(self, sparql: str, *, bindings: Bindings | None = None) -> QueryResult:
         # The union of every graph, this one included: an explicit list of graphs would cost

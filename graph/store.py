@@ -76,6 +76,8 @@ class Staging(Protocol):
     """A graph being loaded: queryable together with the visible graphs, invisible to others."""
 
     name: NamedNode
+    # A memory copy of the source, checked (and read) while the store writes it.
+    is_copy: bool
 
     def query(self, sparql: str, *, bindings: Bindings | None = None) -> QueryResult: ...
 
@@ -88,8 +90,9 @@ class Staging(Protocol):
         """Remove these records (N-Triples IRIs) and the links to them; return what went."""
         ...
 
-    def changed_subjects(self, limit: int) -> list[str] | None:
-        """Records that differ from the graph being replaced (None: validate everything)."""
+    def changed_subjects(self, limit: int, hops: int = 1) -> list[str] | None:
+        """Records that differ from the graph being replaced, and those linking to them
+        ``hops`` links away (None: too many, or a new graph: look at everything)."""
         ...
 
 
@@ -136,9 +139,9 @@ class GraphStore(Protocol):
         look (None: anywhere). With it, a store may check the source (and, on a reload, the
         version it replaces) against a copy of only that much of its data, before writing
         anything. ``then`` runs on the source once it passed, while the store writes it:
-        work that reads the new data (a search index's rows) need not wait for the write. A
-        store that writes a source before checking it does not run ``then``. If either
-        raises, nothing is written."""
+        work that reads the new data (a search index's rows) need not wait for the write (a
+        store that writes a source before checking it runs ``then`` after ``check``). If
+        either raises, nothing is written."""
         ...
 
     def drop_graph(self, graph: NamedNode) -> None: ...

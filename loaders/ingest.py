@@ -17,7 +17,7 @@ from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
 from graph.namespaces import KG, XSD, graph_iri
 from graph.search_index import REACH as INDEX_REACH
-from graph.search_index import PreparedGraph, SearchIndex, prepare
+from graph.search_index import PreparedGraph, SearchIndex, prepare, signature
 from graph.store import (
     GraphData,
     GraphInfo,
@@ -106,9 +106,14 @@ def ingest(
         return validation_facts(first, kept, taken)
 
     prepared: list[PreparedGraph] = []
+    # The version being replaced, as the index knows it.
+    base = None if index is None else next(
+        (signature(info) for info in store.graphs() if info.name == target), None)
 
     def read_rows(staging: Staging) -> None:
-        prepared.append(prepare(staging))
+        found = prepare(staging, base)
+        if found is not None:
+            prepared.append(found)
 
     looks = reach()
     then: StagingTask | None = None

@@ -179,3 +179,74 @@ def test_rows_offered_for_a_graph_that_changed_again_are_not_taken(
     assert held == read_back(units_store, tmp_path)
     assert len(held.datasets()) == 12
     index.close()
+
+
+def edited(source: Path, folder: Path) -> Path:
+    """``source`` with one dataset retitled, one removed and the format of a third's
+    distribution changed (a record two links from the change)."""
+    lines = []
+    for line in source.read_text(encoding="utf-8").splitlines(keepends=True):
+        if "ds-000005" in line:
+            continue
+        if "ds-000003> <http://purl.org/dc/terms/title>" in line and line.endswith("@vi .\n"):
+            line = line.split('"')[0] + '"Số liệu Vượt Trào"@vi .\n'
+        if line.startswith("<https://data.vusta.vn/id/distribution/ds-000007-1> "
+                           "<http://purl.org/dc/terms/format>"):
+            line = line.rsplit(" ", 2)[0] + " <http://publications.europa.eu/resource/" \
+                "authority/file-type/PDF> .\n"
+        lines.append(line)
+    path = folder / "edited.nt"
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def row_ids(index: SearchIndex) -> dict[str, int]:
+    with sqlite3.connect(index.path) as db:
+        return dict(db.execute("SELECT iri, id FROM docs"))
+
+
+@pytest.mark.parametrize("where", ["memory", "disk"])
+def test_a_reload_that_changes_a_few_records_reindexes_only_those(
+        units_store: EmbeddedStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        where: str) -> None:
+    if where == "disk":
+        monkeypatch.setattr(graph.embedded, "MEMORY_CHECK_MAX_BYTES", -1)
+    index = SearchIndex(tmp_path / "index.sqlite")
+    first = catalogue(tmp_path, 1)
+    ingest(units_store, "catalog", rdf_file(first), Provenance("catalog", "one"), index=index)
+    index.sync(units_store)
+    before = row_ids(index)
+    ingest(units_store, "catalog", rdf_file(edited(first, tmp_path)),
+           Provenance("catalog", "two"), index=index)
+    offered = index._offered[CATALOG.value][1]
+    dataset = "https://data.vusta.vn/id/dataset/ds-0000{:02d}"
+    assert offered.changed is not None
+    assert {dataset.format(n) for n in (3, 5, 7)} <= {iri.value for iri in offered.changed}
+    index.sync(units_store)
+    after = row_ids(index)
+    assert after.keys() == before.keys() - {dataset.format(5)}
+    # Only the changed records got new rows; the others kept theirs.
+    moved = {iri for iri in after if after[iri] != before[iri]}
+    assert moved == {dataset.format(3), dataset.format(7)}
+    held = contents(index)
+    assert held == read_back(units_store, tmp_path)
+    assert held.docs[dataset.format(3)][2] == "Số liệu Vượt Trào"
+    assert ("https://data.vusta.vn/id/dataset/ds-000007", "format",
+            "http://publications.europa.eu/resource/authority/file-type/PDF") in held.facets
+    index.close()
+
+
+def test_a_change_offered_against_a_version_the_index_never_saw_reads_it_all(
+        units_store: EmbeddedStore, tmp_path: Path) -> None:
+    first = catalogue(tmp_path, 1)
+    ingest(units_store, "catalog", rdf_file(first), Provenance("catalog", "one"))
+    # This index never indexed the first version: the change cannot be applied to it.
+    index = SearchIndex(tmp_path / "index.sqlite")
+    ingest(units_store, "catalog", rdf_file(edited(first, tmp_path)),
+           Provenance("catalog", "two"), index=index)
+    assert index._offered[CATALOG.value][1].changed is not None
+    index.sync(units_store)
+    held = contents(index)
+    assert held == read_back(units_store, tmp_path)
+    assert len(held.datasets()) == 19
+    index.close()
