@@ -378,7 +378,7 @@ def _records(query: Query, graph: NamedNode, only: Sequence[NamedNode] | None = 
     """The rows of ``graph``'s records (of ``only`` these, if given)."""
     found: dict[str, _Record] = {}
 
-    def text(name: str) -> str:
+    def query_text(name: str) -> str:
         sparql = load_query(name)
         if only is not None:
             sparql = with_values_in_graphs(sparql, "g", "doc", only)
@@ -389,8 +389,8 @@ def _records(query: Query, graph: NamedNode, only: Sequence[NamedNode] | None = 
     # The store lets go of the GIL while it evaluates: the facets are read side by side with
     # the documents (on the 10k catalogue, 3.8 s of queries one after the other).
     with ThreadPoolExecutor(max_workers=1) as pool:
-        facets = pool.submit(_facets, query, text("search_facets"))
-        _documents(query, text("search_documents"), found)
+        facets = pool.submit(_facets, query, query_text("search_facets"))
+        _documents(query, query_text("search_documents"), found)
         for doc, values in facets.result().items():
             owner = found.get(doc)
             if owner is not None:
