@@ -110,12 +110,16 @@ def load_prepared(store: EmbeddedStore, index: SearchIndex, source: Path, *,
     assert index._offered == {}
 
 
-@pytest.mark.parametrize("where", ["memory", "disk"])
-def test_rows_read_during_a_load_are_the_rows_read_from_the_store(
-        units_store: EmbeddedStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        where: str) -> None:
-    if where == "disk":
+@pytest.fixture(params=["memory", "disk"])
+def where(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Sources checked in memory, or (all over the limit) staged on disk first."""
+    if request.param == "disk":
         monkeypatch.setattr(graph.embedded, "MEMORY_CHECK_MAX_BYTES", -1)
+    return str(request.param)
+
+
+def test_rows_read_during_a_load_are_the_rows_read_from_the_store(
+        units_store: EmbeddedStore, tmp_path: Path, where: str) -> None:
     index = SearchIndex(tmp_path / "index.sqlite")
     load_prepared(units_store, index, catalogue(tmp_path, 1), in_memory=where == "memory")
     held = contents(index)
@@ -205,12 +209,8 @@ def row_ids(index: SearchIndex) -> dict[str, int]:
         return dict(db.execute("SELECT iri, id FROM docs"))
 
 
-@pytest.mark.parametrize("where", ["memory", "disk"])
 def test_a_reload_that_changes_a_few_records_reindexes_only_those(
-        units_store: EmbeddedStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        where: str) -> None:
-    if where == "disk":
-        monkeypatch.setattr(graph.embedded, "MEMORY_CHECK_MAX_BYTES", -1)
+        units_store: EmbeddedStore, tmp_path: Path, where: str) -> None:
     index = SearchIndex(tmp_path / "index.sqlite")
     first = catalogue(tmp_path, 1)
     ingest(units_store, "catalog", rdf_file(first), Provenance("catalog", "one"), index=index)
