@@ -556,17 +556,16 @@ class EmbeddedStore:
                            is_copy=True)
         facts = check(view)
         triples = twin._count(staged) if view.extracted else loaded
-        whole = triples == loaded
-        if then is None:
-            return facts, triples, self._write_checked(twin, view, data, stamps, whole)
         # The write to disk lets go of the GIL; ``then`` mostly reads the memory store.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            task = pool.submit(then, view)
+            task = pool.submit(then, view) if then is not None else None
             try:
-                diff = self._write_checked(twin, view, data, stamps, whole)
+                diff = self._write_checked(twin, view, data, stamps, triples == loaded)
             finally:
-                wait([task])
-            task.result()
+                if task is not None:
+                    wait([task])
+            if task is not None:
+                task.result()
         return facts, triples, diff
 
     def _write_checked(self, twin: EmbeddedStore, view: StagedGraph, data: GraphData,
