@@ -36,6 +36,8 @@ from graph.sparql_text import with_terms, with_values_in_graphs
 from graph.store import GraphInfo, GraphStore, QueryResult, Staging, solutions
 from graph.text import fold
 
+# A temporary index is named after the process that owns it: kg-search-<pid>-<random>.sqlite.
+TEMP_PREFIX = "kg-search-"
 KINDS = {DCAT.Dataset.value: "dataset", ORG.FormalOrganization.value: "organisation",
          KG.AdministrativeUnit.value: "place"}
 # The facets a search can be narrowed by, in the order the page shows them.
@@ -109,7 +111,9 @@ class SearchIndex:
     def __init__(self, path: Path | None = None) -> None:
         self._remove: weakref.finalize[[Path], SearchIndex] | None = None
         if path is None:
-            handle, name = tempfile.mkstemp(prefix="kg-search-", suffix=".sqlite")
+            _remove_orphans(Path(tempfile.gettempdir()))
+            handle, name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-",
+                                            suffix=".sqlite")
             os.close(handle)
             path = Path(name)
             # Also when the index is never closed (an app that simply goes away): at the
@@ -529,6 +533,25 @@ def _forget(db: sqlite3.Connection, graph: str) -> None:
     db.execute("DELETE FROM facets WHERE doc IN (SELECT id FROM docs WHERE graph = ?)", (graph,))
     db.execute("DELETE FROM docs WHERE graph = ?", (graph,))
     db.execute("DELETE FROM graphs WHERE graph = ?", (graph,))
+
+
+def _remove_orphans(folder: Path) -> None:
+    """Remove the temporary indexes of processes that have gone: one stopped by a signal
+    (a `kg serve` worker on a remote store, as granian stops it) runs no exit hook."""
+    for found in folder.glob(f"{TEMP_PREFIX}*.sqlite"):
+        owner = found.name[len(TEMP_PREFIX):].split("-", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            _remove_files(found)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def _remove_files(path: Path) -> None:

@@ -3,6 +3,8 @@ step with loads (only changed graphs re-indexed; a refused load changes nothing)
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -117,3 +119,27 @@ def test_a_temporary_index_never_closed_leaves_no_file_behind() -> None:
     gc.collect()
     assert not path.exists()
     assert not Path(f"{path}-wal").exists()
+
+
+def test_a_temporary_index_of_a_process_that_was_killed_is_removed_by_the_next() -> None:
+    """A process stopped by SIGKILL runs no exit hook; the next temporary index sweeps up."""
+    script = ("import sys, time; from graph.search_index import SearchIndex; "
+              "index = SearchIndex(None); print(index.path, flush=True); time.sleep(60)")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                            cwd=Path(__file__).resolve().parents[2])
+    try:
+        assert proc.stdout is not None
+        left = Path(proc.stdout.readline().strip())
+        assert left.exists()
+        SearchIndex(None).close()
+        assert left.exists(), "the index of a live process must be kept"
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+    mine = SearchIndex(None)
+    try:
+        assert not left.exists()
+        assert not Path(f"{left}-wal").exists()
+        assert mine.path.exists()
+    finally:
+        mine.close()
