@@ -184,6 +184,8 @@ class SearchIndex:
         with self._connection() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
+                whole = [g for g in (*changed, *gone) if g not in partly]
+                before = _linked_fingerprints(db, whole, partly)
                 for graph in (*changed, *gone):
                     if graph in partly:
                         _forget_records(db, graph, partly[graph])
@@ -193,6 +195,10 @@ class SearchIndex:
                 for graph, rows in records.items():
                     _insert(db, graph, rows, provinces)
                     db.execute("INSERT INTO graphs VALUES (?, ?)", (graph, current[graph]))
+                after = _linked_fingerprints(db, whole, partly)
+                moved = {iri for iri in before.keys() | after.keys()
+                         if before.get(iri) != after.get(iri)}
+                _refresh_linking(db, store.query, moved, whole, partly, provinces)
                 db.execute("DELETE FROM labels")
                 db.executemany("INSERT OR REPLACE INTO labels VALUES (?, ?, ?)", labels)
                 db.execute("COMMIT")
@@ -515,6 +521,54 @@ def _insert(db: sqlite3.Connection, graph: str, records: Iterable[_Record],
                    "summary_vi, summary_en, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", docs)
     db.executemany("INSERT INTO docs_text (rowid, title, body) VALUES (?, ?, ?)", texts)
     db.executemany("INSERT OR IGNORE INTO facets VALUES (?, ?, ?)", facets)
+
+
+def _linked_fingerprints(db: sqlite3.Connection, whole: Sequence[str],
+                         partly: Mapping[str, Sequence[NamedNode]]) -> dict[str, str]:
+    """What other records take from each organisation and place among these (the graphs
+    ``whole``, the records ``partly``): its text (names included) and the places it lies in.
+    A dataset's body holds its publisher's and place's names, its place facets the units its
+    place lies in."""
+    chosen: list[tuple[str, tuple[str, ...]]] = [("d.graph = ?", (graph,)) for graph in whole]
+    chosen += [("d.graph = ? AND d.iri IN (SELECT value FROM json_each(?))",
+                (graph, json.dumps([name.value for name in names])))
+               for graph, names in partly.items()]
+    found: dict[str, str] = {}
+    for condition, arguments in chosen:
+        rows = db.execute(
+            "SELECT d.iri, t.title || char(31) || t.body || char(31) || COALESCE(("  # noqa: S608
+            "SELECT group_concat(value, ' ') FROM (SELECT value FROM facets "
+            "WHERE doc = d.id AND name = 'place' ORDER BY value)), '') "
+            "FROM docs d JOIN docs_text t ON t.rowid = d.id "
+            f"WHERE {condition} AND d.kind IN ('organisation', 'place')", arguments)
+        found.update(rows.fetchall())
+    return found
+
+
+def _refresh_linking(db: sqlite3.Connection, query: Query, moved: set[str],
+                     whole: Sequence[str], partly: Mapping[str, Sequence[NamedNode]],
+                     provinces: set[str]) -> None:
+    """Read again the records of other graphs whose publisher or place is one of ``moved``
+    (renamed, gone, come, or now in other units): their rows hold what it was. A graph with
+    more than ``CHANGED_LIMIT`` of them is read whole."""
+    if not moved:
+        return
+    rows = db.execute(
+        "SELECT DISTINCT d.graph, d.iri FROM facets f JOIN docs d ON d.id = f.doc "
+        "WHERE f.name IN ('publisher', 'place') AND f.value IN "
+        "(SELECT value FROM json_each(?))", (json.dumps(sorted(moved)),)).fetchall()
+    fresh = {(graph, name.value) for graph, names in partly.items() for name in names}
+    linking: dict[str, list[NamedNode]] = defaultdict(list)
+    for graph, iri in rows:
+        if graph not in whole and (graph, iri) not in fresh:
+            linking[graph].append(NamedNode(iri))
+    for graph, names in sorted(linking.items()):
+        if len(names) > CHANGED_LIMIT:
+            names = [NamedNode(iri) for (iri,) in db.execute(
+                "SELECT iri FROM docs WHERE graph = ?", (graph,))]
+        _forget_records(db, graph, names)
+        _insert(db, graph, _records(query, NamedNode(graph),
+                                    names if len(names) <= CHANGED_LIMIT else None), provinces)
 
 
 def _forget_records(db: sqlite3.Connection, graph: str, records: list[NamedNode]) -> None:

@@ -11,11 +11,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
-from pyoxigraph import NamedNode
+from pyoxigraph import NamedNode, Triple
 
 import graph.embedded
+import graph.search_index
 from graph.embedded import EmbeddedStore
-from graph.namespaces import graph_iri, unit_iri
+from graph.namespaces import SKOS, graph_iri, unit_iri
 from graph.search_index import SearchIndex
 from graph.store import Provenance
 from graph.text import fold
@@ -249,4 +250,91 @@ def test_a_change_offered_against_a_version_the_index_never_saw_reads_it_all(
     held = contents(index)
     assert held == read_back(units_store, tmp_path)
     assert len(held.datasets()) == 19
+    index.close()
+
+
+@pytest.fixture(params=["offered", "read"])
+def offered(request: pytest.FixtureRequest) -> bool:
+    """The change offered to the index by its load (a few records re-read), or not (the
+    changed graph read whole)."""
+    return bool(request.param == "offered")
+
+
+def facet_of(held: Contents, name: str, value: str) -> set[str]:
+    return {iri for iri, facet, found in held.facets if facet == name and found == value}
+
+
+def test_a_renamed_publisher_reaches_the_datasets_of_another_graph(
+        units_store: EmbeddedStore, tmp_path: Path, offered: bool) -> None:
+    """A dataset's text holds its publisher's name, which lives in the organisations' graph."""
+    index = SearchIndex(tmp_path / "index.sqlite")
+    load_prepared(units_store, index, catalogue(tmp_path, 1))
+    before = row_ids(index)
+    (tmp_path / "renamed.csv").write_text(ORGS.replace("Hội Thử nghiệm A", "Hội Đổi Tên A"),
+                                          encoding="utf-8")
+    orgs = read_organisations(tmp_path / "renamed.csv", UnitIndex.from_store(units_store))
+    ingest(units_store, "organisations", orgs.triples, Provenance("orgs", "renamed"),
+           index=index if offered else None)
+    index.sync(units_store)
+    held = contents(index)
+    assert held == read_back(units_store, tmp_path)
+    published = facet_of(held, "publisher", "https://data.vusta.vn/id/org/hoi-a")
+    assert 0 < len(published) < 20
+    assert {h.iri for h in index.search("doi ten a", {"kind": ["dataset"]}, limit=50).hits} \
+        == published
+    # Those datasets were read again, and no other.
+    after = row_ids(index)
+    assert {iri for iri in held.datasets() if after[iri] != before[iri]} == published
+    index.close()
+
+
+def test_a_unit_moved_to_another_province_moves_the_records_that_cite_it(
+        units_store: EmbeddedStore, tmp_path: Path, offered: bool) -> None:
+    """A dataset about a pre-2025 commune is found under the province of its district, which
+    the units' graph says; so is an organisation whose address cites it."""
+    index = SearchIndex(tmp_path / "index.sqlite")
+    load_prepared(units_store, index, catalogue(tmp_path, 1))
+    district = unit_iri("pre-2025", "district", "001")
+    hanoi, other = unit_iri("pre-2025", "province", "01"), unit_iri("pre-2025", "province", "22")
+    held = contents(index)
+    cited = facet_of(held, "place", district.value)
+    assert cited & held.datasets().keys() and "https://data.vusta.vn/id/org/hoi-a" in cited
+    assert cited <= facet_of(held, "place", hanoi.value)
+
+    def moved(triple: Triple) -> Triple:
+        if triple.subject == district and triple.predicate == SKOS.broader:
+            return Triple(district, SKOS.broader, other)
+        if triple.subject == hanoi and triple.predicate == SKOS.narrower \
+                and triple.object == district:
+            return Triple(other, SKOS.narrower, district)
+        return triple
+
+    units = [moved(t) for t in read_admin_units(MINI_UNITS).triples]
+    ingest(units_store, "admin-units", units, Provenance("admin-units", "moved"),
+           index=index if offered else None)
+    index.sync(units_store)
+    held = contents(index)
+    assert held == read_back(units_store, tmp_path)
+    assert cited <= facet_of(held, "place", other.value)
+    assert not cited & facet_of(held, "place", hanoi.value)
+    index.close()
+
+
+def test_a_graph_with_many_records_citing_a_change_is_read_whole(
+        units_store: EmbeddedStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(graph.search_index, "CHANGED_LIMIT", 2)
+    index = SearchIndex(tmp_path / "index.sqlite")
+    load_prepared(units_store, index, catalogue(tmp_path, 1))
+    before = row_ids(index)
+    (tmp_path / "renamed.csv").write_text(ORGS.replace("Hội Thử nghiệm B", "Hội Đổi Tên B"),
+                                          encoding="utf-8")
+    orgs = read_organisations(tmp_path / "renamed.csv", UnitIndex.from_store(units_store))
+    ingest(units_store, "organisations", orgs.triples, Provenance("orgs", "renamed"))
+    index.sync(units_store)
+    held = contents(index)
+    assert held == read_back(units_store, tmp_path)
+    assert len(facet_of(held, "publisher", "https://data.vusta.vn/id/org/hoi-b")) > 2
+    # Every dataset of the catalogue got new rows, cited or not.
+    after = row_ids(index)
+    assert all(after[iri] != before[iri] for iri in held.datasets())
     index.close()
