@@ -8,7 +8,9 @@ graph. ``sync`` compares each graph's signature (triple count and load time) wit
 indexed and re-indexes only the graphs that changed, in one SQLite transaction: a reader sees
 the index before or after, never half of it. A load can read a source's rows from the data it
 has just checked, while the store writes it (``prepare``, ``offer``): on disk the store's terms
-decode ten times slower than in the check's memory copy.
+decode ten times slower than in the check's memory copy. A record's rows also hold what it
+takes from other graphs (its publisher's and place's names, the units its place lies in), so
+a sync also reads again the records whose publisher or place changed.
 """
 
 from __future__ import annotations
