@@ -42,6 +42,9 @@ from graph.text import fold
 TEMP_PREFIX = "kg-search-"
 KINDS = {DCAT.Dataset.value: "dataset", ORG.FormalOrganization.value: "organisation",
          KG.AdministrativeUnit.value: "place"}
+KIND_LIST = ", ".join(str(NamedNode(kind)) for kind in KINDS)
+# Records looked up per query when those a graph took along are looked for in others.
+ADOPT_BATCH = 5_000
 # The facets a search can be narrowed by, in the order the page shows them.
 FACETS = ("kind", "theme", "field", "publisher", "format", "licence", "province", "year",
           "org_kind", "unit_kind", "scheme")
@@ -188,15 +191,17 @@ class SearchIndex:
             try:
                 whole = [g for g in (*changed, *gone) if g not in partly]
                 before = _linked_fingerprints(db, whole, partly)
+                dropped: set[str] = set()
                 for graph in (*changed, *gone):
                     if graph in partly:
-                        _forget_records(db, graph, partly[graph])
+                        dropped |= _forget_records(db, graph, partly[graph])
                         db.execute("DELETE FROM graphs WHERE graph = ?", (graph,))
                     else:
-                        _forget(db, graph)
+                        dropped |= _forget(db, graph)
                 for graph, rows in records.items():
-                    _insert(db, graph, rows, provinces)
+                    dropped -= _insert(db, graph, rows, provinces)
                     db.execute("INSERT INTO graphs VALUES (?, ?)", (graph, current[graph]))
+                _adopt(db, store.query, dropped, provinces)
                 after = _linked_fingerprints(db, whole, partly)
                 moved = {iri for iri in before.keys() | after.keys()
                          if before.get(iri) != after.get(iri)}
@@ -501,12 +506,14 @@ def _labels(store: GraphStore) -> Iterator[tuple[str, str, str]]:
             yield row["value"].value, lang, text
 
 
-def _insert(db: sqlite3.Connection, graph: str, records: Iterable[_Record],
-            provinces: set[str]) -> None:
-    # Ids are given here, so that every table is written by one executemany. Past the largest
-    # in either table: a record replaced from another graph leaves its text row behind.
-    start = db.execute("SELECT MAX(COALESCE((SELECT MAX(id) FROM docs), 0), "
-                       "COALESCE((SELECT MAX(rowid) FROM docs_text), 0))").fetchone()[0] + 1
+def _insert(db: sqlite3.Connection, graph: str, records: Sequence[_Record],
+            provinces: set[str]) -> set[str]:
+    """Write the rows of ``records`` for ``graph``; return their IRIs. A record has one row:
+    one that another graph also describes (its text is read from every graph) moves here."""
+    iris = [record.iri for record in records]
+    _forget_iris(db, iris)
+    # Ids are given here, so that every table is written by one executemany.
+    start = db.execute("SELECT COALESCE(MAX(id), 0) FROM docs").fetchone()[0] + 1
     docs, texts, facets = [], [], []
     for doc, record in enumerate(records, start):
         docs.append((doc, record.iri, graph, record.kind, record.titles.get("vi"),
@@ -519,10 +526,40 @@ def _insert(db: sqlite3.Connection, graph: str, records: Iterable[_Record],
             # Provinces as the store knows them now, whenever the rows were read.
             if name == "place" and value in provinces:
                 facets.append((doc, "province", value))
-    db.executemany("INSERT OR REPLACE INTO docs (id, iri, graph, kind, title_vi, title_en, "
+    db.executemany("INSERT INTO docs (id, iri, graph, kind, title_vi, title_en, "
                    "summary_vi, summary_en, modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", docs)
     db.executemany("INSERT INTO docs_text (rowid, title, body) VALUES (?, ?, ?)", texts)
     db.executemany("INSERT OR IGNORE INTO facets VALUES (?, ?, ?)", facets)
+    return set(iris)
+
+
+def _forget_iris(db: sqlite3.Connection, iris: Sequence[str]) -> None:
+    """Remove the rows of these records, whichever graph they were indexed from."""
+    if not iris:
+        return
+    chosen = "SELECT id FROM docs WHERE iri IN (SELECT value FROM json_each(?))"
+    names = json.dumps(list(iris))
+    db.execute(f"DELETE FROM docs_text WHERE rowid IN ({chosen})", (names,))  # noqa: S608
+    db.execute(f"DELETE FROM facets WHERE doc IN ({chosen})", (names,))  # noqa: S608
+    db.execute("DELETE FROM docs WHERE iri IN (SELECT value FROM json_each(?))", (names,))
+
+
+def _adopt(db: sqlite3.Connection, query: Query, dropped: set[str], provinces: set[str]
+           ) -> None:
+    """Index again, under another graph, the records whose rows went with a graph (or a
+    change to one) but which another graph still describes."""
+    names = sorted(dropped)
+    owners: dict[str, list[NamedNode]] = defaultdict(list)
+    for start in range(0, len(names), ADOPT_BATCH):
+        values = " ".join(str(NamedNode(iri)) for iri in names[start:start + ADOPT_BATCH])
+        # VALUES outside the graph block, the graph unbound: a lookup per name.
+        rows = query(f"SELECT ?doc (MIN(STR(?g)) AS ?graph) {{ VALUES ?doc {{ {values} }} "
+                     f"GRAPH ?g {{ ?doc a ?kind }} FILTER(?kind IN ({KIND_LIST})) }} "
+                     "GROUP BY ?doc")
+        for doc, graph in solutions(rows):
+            owners[graph.value].append(doc)
+    for graph, docs in sorted(owners.items()):
+        _insert(db, graph, _records(query, NamedNode(graph), docs), provinces)
 
 
 def _linked_fingerprints(db: sqlite3.Connection, whole: Sequence[str],
@@ -568,27 +605,35 @@ def _refresh_linking(db: sqlite3.Connection, query: Query, moved: set[str],
         if len(names) > CHANGED_LIMIT:
             names = [NamedNode(iri) for (iri,) in db.execute(
                 "SELECT iri FROM docs WHERE graph = ?", (graph,))]
-        _forget_records(db, graph, names)
         _insert(db, graph, _records(query, NamedNode(graph),
                                     names if len(names) <= CHANGED_LIMIT else None), provinces)
 
 
-def _forget_records(db: sqlite3.Connection, graph: str, records: list[NamedNode]) -> None:
+def _forget_records(db: sqlite3.Connection, graph: str, records: Sequence[NamedNode]
+                    ) -> set[str]:
+    """Remove these records' rows indexed from ``graph``; return the IRIs removed."""
     chosen = ("SELECT id FROM docs WHERE graph = ? AND iri IN "
               "(SELECT value FROM json_each(?))")
     names = json.dumps([record.value for record in records])
+    removed = {iri for (iri,) in db.execute(
+        "SELECT iri FROM docs WHERE graph = ? AND iri IN (SELECT value FROM json_each(?))",
+        (graph, names))}
     db.execute(f"DELETE FROM docs_text WHERE rowid IN ({chosen})", (graph, names))  # noqa: S608
     db.execute(f"DELETE FROM facets WHERE doc IN ({chosen})", (graph, names))  # noqa: S608
     db.execute("DELETE FROM docs WHERE graph = ? AND iri IN (SELECT value FROM json_each(?))",
                (graph, names))
+    return removed
 
 
-def _forget(db: sqlite3.Connection, graph: str) -> None:
+def _forget(db: sqlite3.Connection, graph: str) -> set[str]:
+    """Remove every row indexed from ``graph``; return the IRIs removed."""
+    removed = {iri for (iri,) in db.execute("SELECT iri FROM docs WHERE graph = ?", (graph,))}
     db.execute("DELETE FROM docs_text WHERE rowid IN (SELECT id FROM docs WHERE graph = ?)",
                (graph,))
     db.execute("DELETE FROM facets WHERE doc IN (SELECT id FROM docs WHERE graph = ?)", (graph,))
     db.execute("DELETE FROM docs WHERE graph = ?", (graph,))
     db.execute("DELETE FROM graphs WHERE graph = ?", (graph,))
+    return removed
 
 
 def _remove_orphans(folder: Path) -> None:

@@ -3,6 +3,7 @@ step with loads (only changed graphs re-indexed; a refused load changes nothing)
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 from pyoxigraph import Literal, NamedNode, Triple
 
-from graph.namespaces import DCAT, DCT, EU_THEME, RDF
+from graph.namespaces import DCAT, DCT, EU_THEME, RDF, graph_iri
 from graph.search_index import SearchIndex
 from graph.store import GraphStore, Provenance
 from loaders.demo import load_demo
@@ -143,3 +144,32 @@ def test_a_temporary_index_of_a_process_that_was_killed_is_removed_by_the_next()
         assert mine.path.exists()
     finally:
         mine.close()
+
+
+def test_a_record_two_graphs_describe_stays_until_neither_does(
+        demo: GraphStore, index: SearchIndex) -> None:
+    """Harvested catalogues can describe the same dataset: it is one hit, indexed from one of
+    them, and stays searchable while either still describes it; no row is left behind."""
+    def state() -> tuple[int, str | None, tuple[int, int, int]]:
+        with sqlite3.connect(index.path) as db:
+            rows = db.execute(
+                "SELECT (SELECT COUNT(*) FROM docs), (SELECT COUNT(*) FROM docs_text), "
+                "(SELECT COUNT(*) FROM facets WHERE doc NOT IN (SELECT id FROM docs))"
+            ).fetchone()
+        return index.search("song hong").total, index.graph_of("https://x.org/ds/1"), rows
+
+    ingest(demo, "a", dataset("1", "Quan trắc sông Hồng"), Provenance("test", "a"))
+    ingest(demo, "b", dataset("1", "Quan trắc sông Hồng"), Provenance("test", "b"))
+    index.sync(demo)
+    hits, _, (docs, texts, orphans) = state()
+    assert hits == 1 and docs == texts and orphans == 0
+    # Reloaded, then dropped: the record stays, indexed from the graph that still has it.
+    ingest(demo, "a", dataset("1", "Quan trắc sông Hồng"), Provenance("test", "a again"))
+    index.sync(demo)
+    assert state() == (1, graph_iri("a").value, (docs, texts, 0))
+    demo.drop_graph(graph_iri("a"))
+    index.sync(demo)
+    assert state() == (1, graph_iri("b").value, (docs, texts, 0))
+    ingest(demo, "b", dataset("2", "Quan trắc sông Đà"), Provenance("test", "b without it"))
+    index.sync(demo)
+    assert state() == (0, None, (docs, texts, 0))
