@@ -512,8 +512,12 @@ def _insert(db: sqlite3.Connection, graph: str, records: Sequence[_Record],
     one that another graph also describes (its text is read from every graph) moves here."""
     iris = [record.iri for record in records]
     _forget_iris(db, iris)
-    # Ids are given here, so that every table is written by one executemany.
-    start = db.execute("SELECT COALESCE(MAX(id), 0) FROM docs").fetchone()[0] + 1
+    # Ids are given here, so that every table is written by one executemany. Past the largest
+    # in any table: indexes written before rows moved cleanly between graphs may hold text
+    # and facet rows of records that are gone.
+    start = db.execute("SELECT MAX(COALESCE((SELECT MAX(id) FROM docs), 0), "
+                       "COALESCE((SELECT MAX(rowid) FROM docs_text), 0), "
+                       "COALESCE((SELECT MAX(doc) FROM facets), 0))").fetchone()[0] + 1
     docs, texts, facets = [], [], []
     for doc, record in enumerate(records, start):
         docs.append((doc, record.iri, graph, record.kind, record.titles.get("vi"),
