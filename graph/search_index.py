@@ -33,6 +33,7 @@ from pathlib import Path
 from pyoxigraph import Literal, NamedNode
 
 from graph.namespaces import DCAT, DCT, FOAF, KG, ORG, SKOS, UNIT_LEVEL, graph_iri
+from graph.processes import alive
 from graph.queries import load_query
 from graph.sparql_text import with_terms, with_values_in_graphs
 from graph.store import GraphInfo, GraphStore, QueryResult, Staging, solutions
@@ -645,18 +646,8 @@ def _remove_orphans(folder: Path) -> None:
     (a `kg serve` worker on a remote store, as granian stops it) runs no exit hook."""
     for found in folder.glob(f"{TEMP_PREFIX}*.sqlite"):
         owner = found.name[len(TEMP_PREFIX):].split("-", 1)[0]
-        if owner.isdigit() and not _alive(int(owner)):
+        if owner.isdigit() and not alive(int(owner)):
             _remove_files(found)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process
-    return True
 
 
 def _remove_files(path: Path) -> None:

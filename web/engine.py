@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from graph.processes import alive
 from graph.remote import RETRY_S
 
 RESTART_SPACING_S = 1.0
@@ -268,33 +269,18 @@ def _stop_left_over(location: Path, pid_file: Path, limit: float = 10.0) -> None
         command = Path(f"/proc/{engine_pid}/cmdline").read_bytes().split(b"\0")
     except (OSError, ValueError):
         return
-    if _alive(owner_pid) or b"serve" not in command or str(location).encode() not in command:
+    if alive(owner_pid) or b"serve" not in command or str(location).encode() not in command:
         return
     print(f"stopping the query engine (pid {engine_pid}) that a stopped `kg serve` left "
           "running on this store", file=sys.stderr, flush=True)
     os.killpg(engine_pid, signal.SIGTERM)
     deadline = time.monotonic() + limit
-    while _alive(engine_pid):
+    while alive(engine_pid):
         if time.monotonic() > deadline:
             os.killpg(engine_pid, signal.SIGKILL)
             deadline = float("inf")
         time.sleep(0.05)
     pid_file.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie has exited; only its parent has yet to read its status.
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return True
-    return state not in ("Z", "X")
 
 
 def _wait(proc: subprocess.Popen[bytes], base: str, limit: float = 60.0) -> None:

@@ -264,17 +264,23 @@ def facet_of(held: Contents, name: str, value: str) -> set[str]:
     return {iri for iri, facet, found in held.facets if facet == name and found == value}
 
 
+def rename(store: EmbeddedStore, folder: Path, old: str, new: str,
+           index: SearchIndex | None) -> None:
+    """Load the organisations again with one of them renamed (the change offered to
+    ``index``, if given)."""
+    (folder / "renamed.csv").write_text(ORGS.replace(old, new), encoding="utf-8")
+    orgs = read_organisations(folder / "renamed.csv", UnitIndex.from_store(store))
+    ingest(store, "organisations", orgs.triples, Provenance("orgs", "renamed"), index=index)
+
+
 def test_a_renamed_publisher_reaches_the_datasets_of_another_graph(
         units_store: EmbeddedStore, tmp_path: Path, offered: bool) -> None:
     """A dataset's text holds its publisher's name, which lives in the organisations' graph."""
     index = SearchIndex(tmp_path / "index.sqlite")
     load_prepared(units_store, index, catalogue(tmp_path, 1))
     before = row_ids(index)
-    (tmp_path / "renamed.csv").write_text(ORGS.replace("Hội Thử nghiệm A", "Hội Đổi Tên A"),
-                                          encoding="utf-8")
-    orgs = read_organisations(tmp_path / "renamed.csv", UnitIndex.from_store(units_store))
-    ingest(units_store, "organisations", orgs.triples, Provenance("orgs", "renamed"),
-           index=index if offered else None)
+    rename(units_store, tmp_path, "Hội Thử nghiệm A", "Hội Đổi Tên A",
+           index if offered else None)
     index.sync(units_store)
     held = contents(index)
     assert held == read_back(units_store, tmp_path)
@@ -326,10 +332,7 @@ def test_a_graph_with_many_records_citing_a_change_is_read_whole(
     index = SearchIndex(tmp_path / "index.sqlite")
     load_prepared(units_store, index, catalogue(tmp_path, 1))
     before = row_ids(index)
-    (tmp_path / "renamed.csv").write_text(ORGS.replace("Hội Thử nghiệm B", "Hội Đổi Tên B"),
-                                          encoding="utf-8")
-    orgs = read_organisations(tmp_path / "renamed.csv", UnitIndex.from_store(units_store))
-    ingest(units_store, "organisations", orgs.triples, Provenance("orgs", "renamed"))
+    rename(units_store, tmp_path, "Hội Thử nghiệm B", "Hội Đổi Tên B", None)
     index.sync(units_store)
     held = contents(index)
     assert held == read_back(units_store, tmp_path)
