@@ -607,11 +607,8 @@ def _refresh_linking(db: sqlite3.Connection, query: Query, moved: set[str],
         if graph not in whole and (graph, iri) not in fresh:
             linking[graph].append(NamedNode(iri))
     for graph, names in sorted(linking.items()):
-        if len(names) > CHANGED_LIMIT:
-            names = [NamedNode(iri) for (iri,) in db.execute(
-                "SELECT iri FROM docs WHERE graph = ?", (graph,))]
-        _insert(db, graph, _records(query, NamedNode(graph),
-                                    names if len(names) <= CHANGED_LIMIT else None), provinces)
+        only = names if len(names) <= CHANGED_LIMIT else None
+        _insert(db, graph, _records(query, NamedNode(graph), only), provinces)
 
 
 def _forget_records(db: sqlite3.Connection, graph: str, records: Sequence[NamedNode]
