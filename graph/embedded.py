@@ -20,7 +20,6 @@ load or a dry run then writes nothing at all.
 from __future__ import annotations
 
 import io
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -58,6 +57,7 @@ from graph.meta_updates import (
 )
 from graph.namespaces import DCT, KG, PREFIXES, RDFS, prologue
 from graph.parallel_load import load_in_pieces, pieces
+from graph.processes import cores
 from graph.sparql_text import repoint_iris
 from graph.staging import Changes, CountingReader, StagedGraph
 from graph.store import (
@@ -494,7 +494,7 @@ class EmbeddedStore:
                              "graph is loaded from a triple format")
         try:
             # In memory there are no sorted files to build, so nothing to share out.
-            workers = min(os.cpu_count() or 1, MAX_LOADERS)
+            workers = min(cores(), MAX_LOADERS)
             cut = (pieces(file.path, workers) if file.format == RdfFormat.N_TRIPLES
                    and self.path is not None else None)
             if cut:
@@ -628,7 +628,7 @@ class EmbeddedStore:
             seen |= frontier
             # Most of them (a catalogue's own records, download URLs) are not subjects here:
             # the lookups are many cheap seeks, shared out like the validator's queries.
-            with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+            with ThreadPoolExecutor(max_workers=cores()) as pool:
                 found = [quad for batch in pool.map(
                     about, [todo[i:i + LOOKUP_BATCH] for i in range(0, len(todo), LOOKUP_BATCH)])
                     for quad in batch]

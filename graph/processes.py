@@ -1,4 +1,5 @@
-"""Whether a process is still running, for files and servers named after their owner's pid."""
+"""Processes: the cores this one may run on, and whether another is still running (for files
+and servers named after their owner's pid)."""
 
 from __future__ import annotations
 
@@ -20,3 +21,11 @@ def alive(pid: int) -> bool:
     except OSError:
         return True
     return state not in ("Z", "X")
+
+
+def cores() -> int:
+    """The cores this process may run on: a container or `taskset` can allow fewer than the
+    machine has, which is all ``os.cpu_count`` sees (Python 3.13 adds process_cpu_count)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1

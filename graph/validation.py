@@ -8,7 +8,6 @@ with the reference data the records point to. Focus nodes can be limited to one 
 from __future__ import annotations
 
 import io
-import os
 from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +18,7 @@ from typing import Protocol
 import rdflib
 from pyoxigraph import NamedNode, RdfFormat, serialize
 
+from graph.processes import cores
 from graph.resources import shape_names, shapes
 from graph.shapes_compiler import (
     REACH,
@@ -200,7 +200,7 @@ def validate(data: Queryable, *, graph: NamedNode | None = None,
     closures = _class_closures(data, {c.strip("<>") for q in queries for c in classes_named(q)})
     named = {f"<{cls}>": members for cls, members in closures.items()}
     # Oxigraph releases the GIL while it evaluates, so the queries run side by side.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+    with ThreadPoolExecutor(max_workers=cores()) as pool:
         for found in pool.map(run, [(b, with_closures(q, named))
                                     for b, q in zip(batches, queries, strict=True)]):
             report.results += found
