@@ -24,7 +24,7 @@ from common import corpus, measured
 REFERENCE = """
 from graph.store import open_store, Provenance
 from loaders.admin_units import read_province_table
-from loaders.demo import load_vocabularies
+from loaders.vocabularies import load_vocabularies
 from loaders.ingest import ingest
 s = open_store({store!r})
 load_vocabularies(s)

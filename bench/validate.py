@@ -28,7 +28,7 @@ from graph.namespaces import graph_iri
 from graph.store import open_store, Provenance, RdfFile
 from graph.validation import reach, validate
 from loaders.admin_units import read_province_table
-from loaders.demo import load_vocabularies
+from loaders.vocabularies import load_vocabularies
 from loaders.ingest import ingest
 store = open_store({store!r})
 load_vocabularies(store)

@@ -243,7 +243,7 @@ class EmbeddedStore:
         provenance: dict[NamedNode, dict[str, Any]] = {}
         # Only the short facts: a graph's provenance also holds its whole validation report.
         listed = " ".join(str(p) for p in (KG.loader, DCT.source, DCT.modified, KG.tripleCount,
-                                            DCT.title))
+                                            DCT.title, KG.sourceDigest))
         for row in self._solutions(
             f"SELECT ?g ?p ?o {{ VALUES ?p {{ {listed} }} "
             f"GRAPH {META} {{ ?g a kg:SourceGraph ; ?p ?o }} }}",
@@ -260,6 +260,7 @@ class EmbeddedStore:
                 loader=info.get(KG.loader.value), source=info.get(DCT.source.value),
                 title=info.get(DCT.title.value),
                 loaded_at=datetime.fromisoformat(loaded) if loaded else None,
+                digest=info.get(KG.sourceDigest.value),
             ))
         self._graphs_cache = (self._revision, infos)
         return infos
@@ -315,7 +316,9 @@ class EmbeddedStore:
                     self._store.update(prologue() + repointed)
                 except SyntaxError as error:
                     raise StoreError(f"SPARQL syntax error: {error}") from error
-                return {graph: [q.triple for q in
+                # A WHERE that binds ``GRAPH ?g`` saw the copies' names: put the real ones back.
+                originals: dict[Any, Any] = {c: g for g, c in copies.items()}
+                return {graph: [_renamed(q.triple, originals) for q in
                                 self._store.quads_for_pattern(None, None, None, copy)]
                         for graph, copy in copies.items()}
             finally:
@@ -737,6 +740,14 @@ class EmbeddedStore:
             self._wipe(graph)
         for graph in pending:
             self._store.update(unmark_ops(graph))
+
+
+def _renamed(triple: Triple, names: dict[Any, Any]) -> Triple:
+    """``triple`` with the terms in ``names`` replaced."""
+    if not any(t in names for t in (triple.subject, triple.object)):
+        return triple
+    return Triple(names.get(triple.subject, triple.subject), triple.predicate,
+                  names.get(triple.object, triple.object))
 
 
 def _line_changes(old: set[bytes], new_text: bytes) -> Changes | None:

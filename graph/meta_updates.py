@@ -56,6 +56,8 @@ def provenance_ops(graph: NamedNode, provenance: Provenance, triples: int,
     ]
     if provenance.title:
         facts.append((DCT.title, Literal(provenance.title)))
+    if provenance.digest:
+        facts.append((KG.sourceDigest, Literal(provenance.digest)))
     facts += extra
     body = " ".join(f"{graph} {p} {o} ." for p, o in facts)
     return f"{forget_ops(graph)} ;\nINSERT DATA {{ GRAPH {META} {{ {body} }} }}"

@@ -58,6 +58,8 @@ class Provenance:
     loader: str
     source: str
     title: str = ""
+    # The SHA-256 of the source's content, when it is a file whose version matters.
+    digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class GraphInfo:
     source: str | None = None
     title: str | None = None
     loaded_at: datetime | None = None
+    digest: str | None = None
 
 
 class Staging(Protocol):

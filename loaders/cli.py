@@ -18,7 +18,7 @@ from graph.quality import CHECKS, DIMENSION_LABELS, DIMENSIONS, MAXIMUM, TOTAL_M
 from graph.store import GraphStore, Provenance, RdfFile, RdfFiles, open_store
 from graph.validation_report import as_json, as_text, as_turtle, record_titles
 from loaders.admin_units import read_admin_units, read_province_table
-from loaders.demo import load_demo, load_vocabularies
+from loaders.demo import load_demo
 from loaders.errors import LoadError
 from loaders.fetch import local_copy
 from loaders.ingest import Ingested, ValidationFailedError, check_only, ingest
@@ -26,6 +26,7 @@ from loaders.organisations import read_organisations
 from loaders.quality import refresh_quality
 from loaders.rdf_file import rdf_file
 from loaders.reference import UnitIndex
+from loaders.vocabularies import ensure_vocabularies, load_vocabularies
 
 T = TypeVar("T")
 err = Console(stderr=True)
@@ -52,6 +53,16 @@ def _fail(error: LoadError) -> None:
     for problem in error.problems:
         click.echo(f"  {problem}", err=True)
     raise SystemExit(1)
+
+
+def _store_with_vocabularies(ctx: click.Context) -> GraphStore:
+    """The store, with the shipped vocabularies brought in first when it lacks them or
+    holds another version (every source is validated against them), said in one line."""
+    store = get_store(ctx)
+    line = ensure_vocabularies(store).line()
+    if line:
+        click.echo(line)
+    return store
 
 
 def _report(done: Ingested, lines: Iterable[str] = ()) -> None:
@@ -113,7 +124,7 @@ def load_admin_units_command(ctx: click.Context, location: str, graph: str | Non
     try:
         with local_copy(location) as folder:
             units = read_admin_units(folder)
-            done = ingest(get_store(ctx), "admin-units",
+            done = ingest(_store_with_vocabularies(ctx), "admin-units",
                           counted(units.triples, len(units.triples), "admin units"),
                           Provenance("admin-units", location, "Official GSO administrative units"),
                           graph=_graph_option(graph), quarantine=quarantine,
@@ -131,8 +142,8 @@ def load_admin_units_command(ctx: click.Context, location: str, graph: str | Non
 @click.pass_context
 def load_orgs(ctx: click.Context, file: Path, graph: str | None, quarantine: bool) -> None:
     """An organisation registry in CSV (see the README for the columns)."""
-    store = get_store(ctx)
     try:
+        store = _store_with_vocabularies(ctx)
         with local_copy(str(file)) as path:
             orgs = read_organisations(path, UnitIndex.from_store(store), label=str(file))
         done = ingest(store, "organisations", orgs.triples,
@@ -164,7 +175,7 @@ def load_catalog(ctx: click.Context, files: tuple[Path, ...], syntax: str | None
                 progress.update(task, completed=offset)
 
             data = _catalog_files(files, syntax, base_iri, advance)
-            done = ingest(get_store(ctx), "catalog", data,
+            done = ingest(_store_with_vocabularies(ctx), "catalog", data,
                           Provenance("catalog", " ".join(str(f) for f in files), "DCAT catalogue"),
                           graph=_graph_option(graph), quarantine=quarantine,
                           index=get_index(ctx))

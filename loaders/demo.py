@@ -17,7 +17,7 @@ from loaders.ingest import ingest
 from loaders.organisations import OrganisationReport, read_organisations
 from loaders.quality import refresh_quality
 from loaders.reference import UnitIndex
-from loaders.vocabularies import vocabulary_names, vocabulary_source, vocabulary_triples
+from loaders.vocabularies import load_vocabularies
 
 DEMO_DATASETS = 300
 
@@ -27,13 +27,6 @@ class DemoResult:
     graphs: list[GraphInfo] = field(default_factory=list)
     units: AdminUnitReport | None = None
     organisations: OrganisationReport | None = None
-
-
-def load_vocabularies(store: GraphStore) -> list[GraphInfo]:
-    """Every shipped vocabulary into its own graph."""
-    return [ingest(store, vocabulary_source(name), vocabulary_triples(name),
-                   Provenance("vocabulary", f"ontologies/{name}.ttl", name)).info
-            for name in vocabulary_names()]
 
 
 def load_admin_units(store: GraphStore, location: str | None) -> tuple[GraphInfo, AdminUnitReport]:

@@ -2,12 +2,15 @@
 
 An update is first run on hidden copies of the graphs it writes (the store's
 ``preview_update``); each resulting graph then goes through ``ingest`` like any load, so the
-shapes see it before anybody else does. Updates must name the graphs they write: every source
-lives in its own named graph, so a write to the default graph or to ``GRAPH ?g`` is refused.
+shapes see it before anybody else does. Every source lives in its own named graph: the text is
+first rewritten (``graph.update_text``) so that each operation names the graphs it writes and
+reads, the default graph being the source graph ``/graph/default``; a write to ``GRAPH ?g`` is
+refused.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pyoxigraph import NamedNode
@@ -16,8 +19,15 @@ from rdflib.plugins.sparql.parser import parseUpdate
 from rdflib.term import URIRef
 
 from graph.meta_updates import META, STAGING_PREFIX
-from graph.namespaces import PREFIXES
+from graph.namespaces import BASE, PREFIXES, graph_iri
 from graph.store import GraphStore, Provenance
+from graph.update_text import (
+    UpdateContext,
+    UpdateDataset,
+    UpdateTextError,
+    rewrite_update,
+    standalone_operations,
+)
 from loaders.errors import LoadError, Problem
 from loaders.ingest import Ingested, ValidationFailedError, check_only, drop_source, ingest
 
@@ -33,7 +43,8 @@ def written_graphs(text: str) -> list[NamedNode]:
     ['urn:g']
     """
     try:
-        parsed = translateUpdate(parseUpdate(text), initNs=PREFIXES)
+        algebra = [op for one in standalone_operations(text)
+                   for op in translateUpdate(parseUpdate(one), initNs=PREFIXES).algebra]
     except Exception as error:
         raise UpdateRefusedError([Problem("update", f"SPARQL syntax error: {error}")]) from error
     found: dict[str, None] = {}
@@ -43,32 +54,32 @@ def written_graphs(text: str) -> list[NamedNode]:
             _refuse(f"{what}: name the graph with an IRI (updates write named graphs only)")
         found[str(term)] = None
 
-    for op in parsed.algebra:
+    for op in algebra:
         name = op.name
+        # CompValue.get(key) answers the key itself when it is missing: test with ``in``.
         if name in ("InsertData", "DeleteData", "DeleteWhere"):
             if op.triples:
-                _refuse(f"{name}: triples outside GRAPH <...> would go to the default graph; "
-                        "put them in a named graph")
+                _refuse(f"{name}: triples outside GRAPH <...> would go to the default graph")
             for graph in op.quads:
                 add(graph, name)
         elif name == "Modify":
-            clauses = [c for c in (op.get("delete"), op.get("insert")) if c is not None]
-            for clause in clauses:
+            for clause in (op[key] for key in ("delete", "insert") if key in op):
                 if clause.triples:
-                    if op.get("withClause") is None:
+                    if "withClause" not in op:
                         _refuse("DELETE/INSERT without WITH <graph> writes the default graph")
-                    add(op.withClause, "WITH")
+                    add(op["withClause"], "WITH")
                 for graph in clause.quads:
                     add(graph, "GRAPH")
         elif name in ("Clear", "Drop", "Create"):
-            add(op.graphiri, name.upper())
+            add(op["graphiri"], name.upper())
         elif name in ("Add", "Move", "Copy"):
-            source, target = op.graph
+            source, target = op["graph"]
             if name == "Move":
                 add(source, name.upper())
             add(target, name.upper())
         elif name == "Load":
-            add(op.get("graphiri"), "LOAD INTO")
+            into = op["graphiri"] if "graphiri" in op else None  # noqa: SIM401 (see above)
+            add(into, "LOAD INTO")
         else:
             _refuse(f"{name} is not supported")
     graphs = [NamedNode(iri) for iri in found]
@@ -82,9 +93,49 @@ def _refuse(message: str) -> None:
     raise UpdateRefusedError([Problem("update", message)])
 
 
-def apply_update(store: GraphStore, text: str, who: str) -> list[Ingested]:
+DEFAULT_SOURCE = graph_iri("default")
+
+
+def rewritten_update(store: GraphStore, text: str, dataset: UpdateDataset | None = None
+                     ) -> tuple[str, list[NamedNode]]:
+    """The update as it will run, with every graph named, and the graphs it writes."""
+    infos = store.graphs()
+    data = [g.name for g in infos if g.name != META and g.loader != "vocabulary"]
+    known = [g.name for g in infos]
+    targets: list[NamedNode] = []
+    # Twice when the update writes graphs the store does not hold yet: ALL and the union a
+    # WHERE reads include the graphs that earlier operations of the request create.
+    for _ in range(2):
+        new = [g for g in targets if g not in known]
+        context = UpdateContext(DEFAULT_SOURCE, [*data, *new], [*known, *new], BASE)
+        try:
+            rewritten = rewrite_update(text, context, dataset)
+        except UpdateTextError as error:
+            raise UpdateRefusedError([Problem("update", str(error))]) from error
+        targets = written_graphs(rewritten)
+        if all(g in known for g in targets) or new:
+            break
+    return rewritten, targets
+
+
+@dataclass(frozen=True)
+class UpdateDone:
+    """What an update committed: the graphs it wrote and those it left empty (dropped)."""
+
+    written: list[Ingested]
+    dropped: list[NamedNode]
+
+    def summary(self) -> str:
+        parts = [f"<{d.info.name.value}> ({d.info.triples} triples)" for d in self.written]
+        parts += [f"<{g.value}> (dropped)" for g in self.dropped]
+        return f"updated {', '.join(parts) or 'nothing'}"
+
+
+def apply_update(store: GraphStore, text: str, who: str,
+                 dataset: UpdateDataset | None = None) -> UpdateDone:
     """Run ``text`` as a validated write: all written graphs conform, or nothing changes."""
-    targets = written_graphs(text)
+    text, targets = rewritten_update(store, text, dataset)
+    held = {g.name for g in store.graphs()}
     results = store.preview_update(text, targets)
     # Check every graph first, so that one bad graph stops the whole update.
     for triples in results.values():
@@ -92,11 +143,14 @@ def apply_update(store: GraphStore, text: str, who: str) -> list[Ingested]:
             report, _ = check_only(store, triples, f"SPARQL Update by {who}")
             if not report.conforms:
                 raise ValidationFailedError(f"SPARQL Update by {who}", report)
-    done = []
+    done = UpdateDone([], [])
     for graph, triples in results.items():
         if not triples:
-            drop_source(store, graph)
+            if graph in held:
+                drop_source(store, graph)
+                done.dropped.append(graph)
             continue
-        done.append(ingest(store, graph.value, triples,
-                           Provenance("sparql-update", f"SPARQL Update by {who}"), graph=graph))
+        done.written.append(ingest(store, graph.value, triples,
+                                   Provenance("sparql-update", f"SPARQL Update by {who}"),
+                                   graph=graph))
     return done

@@ -57,7 +57,7 @@ def store(tmp_path: Path) -> Iterator[GraphStore]:
 @pytest.fixture
 def reference_store(store: GraphStore) -> GraphStore:
     """An on-disk store holding the shipped vocabularies, as every real store does."""
-    from loaders.demo import load_vocabularies
+    from loaders.vocabularies import load_vocabularies
 
     load_vocabularies(store)
     return store

@@ -26,6 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
         assets,
         browse,
         dumps,
+        graph_store,
         linked_data,
         pages,
         quality,
@@ -55,8 +56,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
     app.before_request(conditional_get)
     app.after_request(stamp_get)
     app.after_request(remember_language)
-    for blueprint in (browse.bp, sparql.bp, writes.bp, linked_data.bp, dumps.bp, reports.bp,
-                      quality.bp, search.bp, pages.bp, assets.bp):
+    for blueprint in (browse.bp, sparql.bp, writes.bp, graph_store.bp, linked_data.bp, dumps.bp,
+                      reports.bp, quality.bp, search.bp, pages.bp, assets.bp):
         app.register_blueprint(blueprint)
     app.wsgi_app = FrontCache(  # type: ignore[method-assign]
         QueryOperation(app, app.wsgi_app), app.extensions["graph_store"],

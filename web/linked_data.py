@@ -31,7 +31,7 @@ from graph.queries import load_query, paginate
 from graph.results import stream_triples
 from graph.store import GraphStore, solutions
 from web import get_store, store_revision
-from web.negotiation import GRAPH_TYPES, SUFFIXES, choose_graph_format
+from web.negotiation import GRAPH_TYPES, SUFFIXES, choose_graph_format, split_suffix
 from web.pages import resource_page
 from web.sparql_query import error
 
@@ -42,12 +42,6 @@ EXTENSIONS = {"ttl": "ttl", "nt": "nt", "jsonld": "jsonld", "rdfxml": "rdf"}
 def base_iri() -> str:
     return str(current_app.config["BASE_IRI"])
 
-
-def _split_suffix(path: str) -> tuple[str, str | None]:
-    stem, dot, suffix = path.rpartition(".")
-    if dot and suffix in SUFFIXES:
-        return stem, SUFFIXES[suffix]
-    return path, None
 
 
 def _alternates(document: str) -> str:
@@ -61,7 +55,7 @@ def _alternates(document: str) -> str:
 @bp.route("/id/<path:path>")
 def thing(path: str) -> Response:
     """A non-information resource: 303 to the document that describes it."""
-    stem, fmt = _split_suffix(path)
+    stem, fmt = split_suffix(path)
     if fmt is None:
         fmt = choose_graph_format(request, html=True)
         if fmt is None:
@@ -78,7 +72,7 @@ def thing(path: str) -> Response:
 def document(path: str) -> Response:
     """The document about ``{BASE_IRI}id/<path>``: its concise bounded description plus the
     labels of what it links to, in the negotiated format."""
-    stem, fmt = _split_suffix(path)
+    stem, fmt = split_suffix(path)
     if fmt is None:
         fmt = choose_graph_format(request, html=True)
         if fmt is None:

@@ -30,6 +30,18 @@ ALIASES = {
 }
 
 
+def split_suffix(path: str) -> tuple[str, str | None]:
+    """A path without its RDF suffix, and the format that suffix names (None: no suffix).
+
+    >>> split_suffix("dataset/ds-1.ttl"), split_suffix("person/1")
+    (('dataset/ds-1', 'ttl'), ('person/1', None))
+    """
+    stem, dot, suffix = path.rpartition(".")
+    if dot and suffix in SUFFIXES:
+        return stem, SUFFIXES[suffix]
+    return path, None
+
+
 def asked_format(request: Request) -> str | None:
     """The `format` (or `output`) parameter, if any, in its canonical spelling."""
     asked = request.values.get("format") or request.values.get("output")

@@ -14,7 +14,7 @@ from pyoxigraph import Literal, QueryBoolean, QuerySolutions, Triple
 from graph.results import stream_triples
 from graph.service_description import service_description
 from graph.store import StoreError
-from web import get_store
+from web import get_store, writes
 from web.negotiation import GRAPH_TYPES, choose_graph_format
 from web.sparql_examples import EXAMPLES
 from web.sparql_query import (
@@ -23,6 +23,7 @@ from web.sparql_query import (
     allow_cross_origin,
     answer_query,
     error,
+    is_update,
     read_query,
 )
 
@@ -33,7 +34,10 @@ EDITOR_ROWS = 1000
 
 @bp.route("/sparql", methods=["GET", "POST"])
 def query() -> Response:
-    """The service description without a query; the editor's table for ``format=html``."""
+    """The service description without a query; the editor's table for ``format=html``;
+    an update sent here by POST goes where `/sparql/update` sends it."""
+    if is_update(request):
+        return writes.update()
     found = read_query(request, current_app.config)
     if found is None:
         return describe_service()

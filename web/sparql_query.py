@@ -78,6 +78,23 @@ def allow_cross_origin(response: Response) -> Response:
     return response
 
 
+def is_update(request: Request) -> bool:
+    """A POST that carries an update (a form's ``update`` or an update body) rather than a
+    query: `/sparql` takes both, as SPARQL clients send both to one endpoint by default."""
+    return request.method == "POST" and (
+        request.mimetype == "application/sparql-update"
+        or (request.mimetype in FORM_TYPES and "update" in request.form))
+
+
+def refused_charset(request: Request) -> Response | None:
+    """415 for a body in another encoding than UTF-8, which the Protocol requires."""
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset in ("utf-8", "utf8"):
+        return None
+    return error(415, f"the body is in {charset}; SPARQL requests are UTF-8 (SPARQL 1.1 "
+                 "Protocol 2.1.3, 2.2.2)")
+
+
 def refused_remote_access(text: str, allowed_hosts: Iterable[str]) -> str | None:
     """Why a query or update may not run, if it reaches hosts outside the allow-list."""
     allowed = set(allowed_hosts)
@@ -112,22 +129,30 @@ def read_query(request: Request, config: Any) -> QueryRequest | Response | None:
     (then the service description answers)."""
     params: Any
     if request.method == "POST":
+        if is_update(request):
+            return None
         if request.mimetype == "application/sparql-query":
+            wrong_charset = refused_charset(request)
+            if wrong_charset is not None:
+                return wrong_charset
+            if "query" in request.args:
+                return error(400, "the query is in the body and in the URL's 'query' too: "
+                             "send one")
             text: str | None = request.get_data(as_text=True)
             params = request.args
         elif request.mimetype in FORM_TYPES:
-            if "update" in request.form:
-                return error(400, "updates go to /sparql/update")
             text, params = request.form.get("query"), request.form
         else:
             return error(415, f"unsupported Content-Type {request.mimetype!r}; send "
                          "application/sparql-query or a form")
     else:
         if "update" in request.args:
-            return error(400, "updates go to /sparql/update, by POST")
+            return error(400, "an update must be sent by POST (SPARQL 1.1 Protocol 2.2)")
         text, params = request.args.get("query"), request.args
     if text is None:
         return None
+    if len(params.getlist("query")) > 1:
+        return error(400, "more than one 'query' parameter: send one query per request")
     if not text.strip():
         return error(400, "the 'query' parameter is empty")
     if len(text.encode("utf-8")) > config["MAX_QUERY_BYTES"]:

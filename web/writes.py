@@ -1,43 +1,35 @@
-"""Writes over HTTP: SPARQL 1.1 Update and the Graph Store HTTP Protocol, both behind a bearer
-token and both through the validation gate (422 with the report when the data breaks it).
+"""SPARQL 1.1 Update over HTTP, behind a bearer token and through the validation gate (422 with
+the report when the data breaks it), and what every write path shares.
 
-The Graph Store's "default graph" is the source graph ``graph/default``: every source lives in
-a named graph of its own, and queries see them all as their default graph.
+The update's default graph is the source graph ``graph/default``: every source lives in a named
+graph of its own, and queries see them all as their default graph (``graph.update_text``).
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from flask import Blueprint, Response, current_app, request
-from pyoxigraph import NamedNode, RdfFormat, parse
+from pyoxigraph import NamedNode
 
-from graph.namespaces import graph_iri
-from graph.results import stream_triples
-from graph.store import Provenance, StoreError
+from graph.store import StoreError
+from graph.update_text import UpdateDataset
 from graph.validation_report import as_json, as_turtle
 from loaders.errors import LoadError
-from loaders.ingest import ValidationFailedError, drop_source, ingest
+from loaders.ingest import ValidationFailedError
 from loaders.sparql_update import apply_update
 from web import get_store
 from web.auth import requires_token
-from web.negotiation import GRAPH_TYPES, choose_graph_format
-from web.sparql_query import error, refused_remote_access
+from web.sparql_query import FORM_TYPES, error, refused_charset, refused_remote_access
 
 bp = Blueprint("writes", __name__)
 
-DEFAULT_SOURCE = graph_iri("default")
-BODY_FORMATS = {
-    "text/turtle": RdfFormat.TURTLE, "application/x-turtle": RdfFormat.TURTLE,
-    "application/n-triples": RdfFormat.N_TRIPLES, "text/plain": RdfFormat.N_TRIPLES,
-    "application/ld+json": RdfFormat.JSON_LD, "application/rdf+xml": RdfFormat.RDF_XML,
-}
 # One write at a time: an update reads graphs, then replaces them.
-_WRITING = threading.Lock()
+WRITING = threading.Lock()
 
 
-def _who() -> str:
+def who() -> str:
+    """The name of the token holder making this request."""
     token = request.headers.get("Authorization", "").partition(" ")[2].strip()
     holder: str | None = current_app.extensions["tokens"].holder(token)
     return holder or "?"
@@ -52,104 +44,55 @@ def rejected(failure: ValidationFailedError) -> Response:
     return Response(as_turtle(failure.report), status=422, content_type="text/turtle")
 
 
+def _update_text() -> str | Response:
+    """The update a request carries, or the error response that says why it cannot run."""
+    if request.mimetype == "application/sparql-update":
+        refused = refused_charset(request)
+        if refused is not None:
+            return refused
+        if "update" in request.args:
+            return error(400, "the update is in the body and in the URL's 'update' too: "
+                         "send one")
+        return request.get_data(as_text=True)
+    if request.mimetype in FORM_TYPES:
+        texts = request.form.getlist("update")
+        if len(texts) > 1:
+            return error(400, "more than one 'update' parameter: send one request (its "
+                         "operations separated by ';')")
+        return texts[0] if texts else ""
+    return error(415, f"unsupported Content-Type {request.mimetype!r}; send "
+                 "application/sparql-update or a form with 'update'")
+
+
+def _update_dataset() -> UpdateDataset:
+    """``using-graph-uri`` and ``using-named-graph-uri`` from the URL (and a form body)."""
+    sources = [request.args] + ([request.form] if request.mimetype in FORM_TYPES else [])
+    default = [NamedNode(v) for s in sources for v in s.getlist("using-graph-uri")]
+    named = [NamedNode(v) for s in sources for v in s.getlist("using-named-graph-uri")]
+    return UpdateDataset(tuple(default), tuple(named))
+
+
 @bp.route("/sparql/update", methods=["POST"])
 @requires_token
 def update() -> Response:
     """SPARQL 1.1 Update, validated before it is committed."""
-    if request.mimetype == "application/sparql-update":
-        text: str | None = request.get_data(as_text=True)
-    elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        text = request.form.get("update")
-    else:
-        return error(415, f"unsupported Content-Type {request.mimetype!r}; send "
-                     "application/sparql-update or a form with 'update'")
-    if not text or not text.strip():
+    text = _update_text()
+    if isinstance(text, Response):
+        return text
+    if not text.strip():
         return error(400, "missing 'update'")
+    try:
+        dataset = _update_dataset()
+    except ValueError as bad:
+        return error(400, f"bad graph IRI: {bad}")
     refused = refused_remote_access(text, current_app.config["ALLOWED_REMOTE_HOSTS"])
     if refused:
         return error(403, refused)
-    with _WRITING:
+    with WRITING:
         try:
-            done = apply_update(get_store(), text, _who())
+            done = apply_update(get_store(), text, who(), dataset)
         except ValidationFailedError as failure:
             return rejected(failure)
         except (LoadError, StoreError) as bad:
             return error(400, str(bad))
-    changed = ", ".join(f"<{d.info.name.value}> ({d.info.triples} triples)" for d in done)
-    return Response(f"updated {changed or 'nothing'}\n", status=200, mimetype="text/plain")
-
-
-def _target() -> NamedNode | None:
-    if "default" in request.args:
-        return DEFAULT_SOURCE
-    value = request.args.get("graph")
-    if value is None:
-        return None
-    return NamedNode(value)
-
-
-@bp.route("/graph-store", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
-def graph_store() -> Response:
-    """The SPARQL 1.1 Graph Store HTTP Protocol with indirect graph identification."""
-    try:
-        target = _target()
-    except ValueError as bad:
-        return error(400, f"bad graph IRI: {bad}")
-    if target is None:
-        return error(400, "name the graph: ?graph=IRI or ?default")
-    if request.method in ("GET", "HEAD"):
-        return _read(target)
-    return _write(target)
-
-
-def _read(target: NamedNode) -> Response:
-    store = get_store()
-    if target not in {g.name for g in store.graphs()}:
-        return error(404, f"no graph {target.value}")
-    fmt = choose_graph_format(request)
-    if fmt is None or fmt == "html":
-        return error(406, f"graphs come as {', '.join(GRAPH_TYPES.values())}")
-    triples = store.stream_query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
-                                 .replace("?g", str(target)), named_graphs=[target])
-    response = Response(stream_triples(triples, fmt),  # type: ignore[arg-type]
-                        content_type=f"{GRAPH_TYPES[fmt]}; charset=utf-8")
-    response.vary.add("Accept")
-    return response
-
-
-@requires_token
-def _write(target: NamedNode) -> Response:
-    store = get_store()
-    who = _who()
-    with _WRITING:
-        exists = target in {g.name for g in store.graphs()}
-        if request.method == "DELETE":
-            if not exists:
-                return error(404, f"no graph {target.value}")
-            drop_source(store, target)
-            return Response(status=204)
-        media = request.mimetype
-        if media not in BODY_FORMATS:
-            return error(415, f"unsupported Content-Type {media!r}; send one of "
-                         f"{', '.join(BODY_FORMATS)}")
-        try:
-            incoming = list(parse(request.get_data(), BODY_FORMATS[media],
-                                  base_iri=target.value))
-        except SyntaxError as bad:
-            return error(400, f"the body is not valid {media}: {bad}")
-        data: list[Any] = incoming
-        if request.method == "POST" and exists:
-            # POST merges: the new graph is the old one plus the body.
-            old = store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
-                              .replace("?g", str(target)), named_graphs=[target])
-            data = [*old, *incoming]  # type: ignore[misc]
-        try:
-            # The app's index takes the rows read while the graph is written.
-            ingest(store, target.value, data,
-                   Provenance("graph-store", f"Graph Store {request.method} by {who}"),
-                   graph=target, index=current_app.extensions["search_index"])
-        except ValidationFailedError as failure:
-            return rejected(failure)
-        except (LoadError, StoreError) as bad:
-            return error(400, str(bad))
-    return Response(status=201 if not exists else 204)
+    return Response(done.summary() + "\n", status=200, mimetype="text/plain")

@@ -21,12 +21,12 @@ from graph.search_index import SearchIndex
 from graph.store import Provenance
 from graph.text import fold
 from loaders.admin_units import read_admin_units
-from loaders.demo import load_vocabularies
 from loaders.demo_catalog import write_catalog
 from loaders.ingest import ingest
 from loaders.organisations import read_organisations
 from loaders.rdf_file import rdf_file
 from loaders.reference import UnitIndex
+from loaders.vocabularies import load_vocabularies
 from tests.conftest import MINI_UNITS
 
 # Pre-2025 communes of the mini list (Hà Nội, Ba Đình): commune -> district -> province.

@@ -145,7 +145,7 @@ def test_a_file_that_changes_during_the_check_is_not_written(
 def test_a_remote_store_checks_in_memory_too(oxigraph_server: str, catalogue: Path) -> None:
     from graph.remote import RemoteStore
     from graph.store import open_store
-    from loaders.demo import load_vocabularies
+    from loaders.vocabularies import load_vocabularies
 
     remote = open_store(oxigraph_server)
     assert isinstance(remote, RemoteStore)

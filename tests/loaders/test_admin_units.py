@@ -11,9 +11,9 @@ import pytest
 from graph.namespaces import unit_iri
 from graph.store import GraphStore, Provenance, solutions
 from loaders.admin_units import read_admin_units, read_province_table
-from loaders.demo import load_vocabularies
 from loaders.errors import LoadError
 from loaders.ingest import ingest
+from loaders.vocabularies import load_vocabularies
 from tests.conftest import MINI_UNITS
 
 
