@@ -143,10 +143,10 @@ def load_admin_units_command(ctx: click.Context, location: str, graph: str | Non
 def load_orgs(ctx: click.Context, file: Path, graph: str | None, quarantine: bool) -> None:
     """An organisation registry in CSV (see the README for the columns)."""
     try:
-        store = _store_with_vocabularies(ctx)
+        store = get_store(ctx)
         with local_copy(str(file)) as path:
             orgs = read_organisations(path, UnitIndex.from_store(store), label=str(file))
-        done = ingest(store, "organisations", orgs.triples,
+        done = ingest(_store_with_vocabularies(ctx), "organisations", orgs.triples,
                       Provenance("orgs", str(file), "Organisation registry"),
                       graph=_graph_option(graph), quarantine=quarantine, index=get_index(ctx))
     except LoadError as error:

@@ -36,6 +36,10 @@ class UpdateRefusedError(LoadError):
     """An update this service does not run (the reason is in the message)."""
 
 
+class ForbiddenGraphError(UpdateRefusedError):
+    """An update that would write a graph the store keeps for itself."""
+
+
 def written_graphs(text: str) -> list[NamedNode]:
     """The named graphs an update writes, in order of first mention.
 
@@ -85,7 +89,8 @@ def written_graphs(text: str) -> list[NamedNode]:
     graphs = [NamedNode(iri) for iri in found]
     for graph in graphs:
         if graph == META or graph.value.startswith(STAGING_PREFIX):
-            _refuse(f"{graph.value} is kept by the store itself")
+            raise ForbiddenGraphError([Problem("update",
+                                               f"{graph.value} is kept by the store itself")])
     return graphs
 
 

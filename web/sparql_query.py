@@ -124,6 +124,10 @@ class QueryRequest:
         return self.params.get("format") == "html"
 
 
+def _twice() -> Response:
+    return error(400, "the query is in the body and in the URL's 'query' too: send one")
+
+
 def read_query(request: Request, config: Any) -> QueryRequest | Response | None:
     """The query a request asks to run, an error response, or None when it asks no query
     (then the service description answers)."""
@@ -136,11 +140,12 @@ def read_query(request: Request, config: Any) -> QueryRequest | Response | None:
             if wrong_charset is not None:
                 return wrong_charset
             if "query" in request.args:
-                return error(400, "the query is in the body and in the URL's 'query' too: "
-                             "send one")
+                return _twice()
             text: str | None = request.get_data(as_text=True)
             params = request.args
         elif request.mimetype in FORM_TYPES:
+            if "query" in request.args and "query" in request.form:
+                return _twice()
             text, params = request.form.get("query"), request.form
         else:
             return error(415, f"unsupported Content-Type {request.mimetype!r}; send "

@@ -17,7 +17,7 @@ from graph.update_text import UpdateDataset
 from graph.validation_report import as_json, as_turtle
 from loaders.errors import LoadError
 from loaders.ingest import ValidationFailedError
-from loaders.sparql_update import apply_update
+from loaders.sparql_update import ForbiddenGraphError, apply_update
 from web import get_store
 from web.auth import requires_token
 from web.sparql_query import FORM_TYPES, error, refused_charset, refused_remote_access
@@ -93,6 +93,8 @@ def update() -> Response:
             done = apply_update(get_store(), text, who(), dataset)
         except ValidationFailedError as failure:
             return rejected(failure)
+        except ForbiddenGraphError as bad:
+            return error(403, str(bad))
         except (LoadError, StoreError) as bad:
             return error(400, str(bad))
     return Response(done.summary() + "\n", status=200, mimetype="text/plain")
