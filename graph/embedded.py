@@ -283,15 +283,18 @@ class EmbeddedStore:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def update(self, sparql: str) -> None:
-        """Run a SPARQL update in one transaction, counted as a change."""
+    def update(self, sparql: str, *, service_graphs_only: bool = False) -> None:
+        """Run a SPARQL update in one transaction, counted as a change. An update that
+        writes only graphs the service keeps for itself (``service_graphs_only``) leaves
+        the source graphs' triple counts standing."""
         with self._lock:
             # The newline ends a trailing comment in the caller's text before our operation.
-            stale_counts = f"DELETE WHERE {{ GRAPH {META} {{ ?g {KG.tripleCount} ?n }} }}"
+            stale_counts = "" if service_graphs_only else \
+                f"DELETE WHERE {{ GRAPH {META} {{ ?g {KG.tripleCount} ?n }} }} ;\n"
             # Store.update takes no prefix map, so declare the usual prefixes in the text.
             try:
                 self._store.update(
-                    f"{prologue()}{sparql}\n;\n{stale_counts} ;\n{revision_ops(self._revision)}")
+                    f"{prologue()}{sparql}\n;\n{stale_counts}{revision_ops(self._revision)}")
             except SyntaxError as error:
                 raise StoreError(f"SPARQL syntax error: {error}") from error
             self._changed()

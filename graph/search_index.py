@@ -65,6 +65,7 @@ CHANGED_LIMIT = 5_000
 MAX_TERMS = 12
 ANSWERS_KEPT = 512
 META_GRAPH = graph_iri("meta")
+CHANGES_GRAPH = graph_iri("changes")
 # Every value is bound; the statements below are put together only from these constant parts
 # (which is why ruff's S608 is silenced where they are joined).
 FACET_FILTER = ("d.id IN (SELECT doc FROM facets WHERE name = ? "
@@ -159,9 +160,10 @@ class SearchIndex:
         return changed
 
     def _sync(self, store: GraphStore) -> list[str]:
-        # The provenance graph changes with every commit and holds no records.
+        # The provenance graph and the change record change with every commit and hold no
+        # records to search.
         current = {info.name.value: signature(info)
-                   for info in store.graphs() if info.name != META_GRAPH}
+                   for info in store.graphs() if info.name not in (META_GRAPH, CHANGES_GRAPH)}
         with self._connection() as db:
             indexed = dict(db.execute("SELECT graph, signature FROM graphs").fetchall())
         changed = [g for g, sig in current.items() if indexed.get(g) != sig]

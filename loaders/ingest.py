@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
+from graph.change_log import differences, record_changes, snapshot
 from graph.namespaces import KG, XSD, graph_iri
 from graph.search_index import REACH as INDEX_REACH
 from graph.search_index import PreparedGraph, SearchIndex, prepare, signature
@@ -37,6 +38,8 @@ from loaders.errors import LoadError, Problem
 QUARANTINE_ROUNDS = 3
 # Above this many changed records a reload is validated in full.
 INCREMENTAL_LIMIT = 5_000
+# The shipped vocabularies are software, not data: their loads are not change records.
+UNLOGGED_LOADER = "vocabulary"
 
 
 class ValidationFailedError(LoadError):
@@ -69,10 +72,12 @@ def ingest(
     graph: NamedNode | None = None,
     quarantine: bool = False,
     index: SearchIndex | None = None,
+    facts: ProvenanceFacts | None = None,
 ) -> Ingested:
     """Validate and replace the source's named graph; on any error the store is unchanged.
     With ``index``, the source's search rows are read while the store writes it (if it
-    checks it first) and offered to the index for its next sync.
+    checks it first) and offered to the index for its next sync. ``facts`` join the graph's
+    provenance. What changed, record by record, goes into the change record.
 
     >>> from graph.store import open_store
     >>> from pyoxigraph import NamedNode, Literal, Triple
@@ -103,7 +108,7 @@ def ingest(
         if not report.conforms:
             raise ValidationFailedError(provenance.source, report)
         outcome.append(first)
-        return validation_facts(first, kept, taken)
+        return [*validation_facts(first, kept, taken), *(facts or [])]
 
     prepared: list[PreparedGraph] = []
     # The version being replaced, as the index knows it.
@@ -120,10 +125,15 @@ def ingest(
     if index is not None:
         then = read_rows
         looks = None if looks is None else max(looks, INDEX_REACH)
+    logged = provenance.loader != UNLOGGED_LOADER
+    before = snapshot(store, target) if logged else {}
     try:
         info = store.replace_graph(target, data, provenance, check=gate, reach=looks, then=then)
     except StoreError as error:
         raise LoadError([Problem(provenance.source, str(error))]) from error
+    if logged:
+        record_changes(store, target, differences(before, snapshot(store, target)),
+                       f"{provenance.loader}: {provenance.source}", store.revision())
     if index is not None and prepared:
         index.offer(info, prepared[0])
     return Ingested(info, outcome[0] if outcome else ValidationReport(), sorted(set(taken)))
@@ -176,9 +186,11 @@ def check_only(store: GraphStore, data: GraphData, source: str, lang: str = "vi"
     raise AssertionError("the dry run committed")  # pragma: no cover - gate always raises
 
 
-def drop_source(store: GraphStore, graph: NamedNode) -> None:
+def drop_source(store: GraphStore, graph: NamedNode, agent: str = "drop") -> None:
     """Remove a source graph and its provenance (the one way a source leaves the store)."""
+    before = snapshot(store, graph)
     try:
         store.drop_graph(graph)
     except StoreError as error:
         raise LoadError([Problem(graph.value, str(error))]) from error
+    record_changes(store, graph, differences(before, {}), agent, store.revision())

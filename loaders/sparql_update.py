@@ -18,6 +18,7 @@ from rdflib.plugins.sparql.algebra import translateUpdate
 from rdflib.plugins.sparql.parser import parseUpdate
 from rdflib.term import URIRef
 
+from graph.change_log import CHANGES
 from graph.meta_updates import META, STAGING_PREFIX
 from graph.namespaces import BASE, PREFIXES, graph_iri
 from graph.store import GraphStore, Provenance
@@ -88,7 +89,7 @@ def written_graphs(text: str) -> list[NamedNode]:
             _refuse(f"{name} is not supported")
     graphs = [NamedNode(iri) for iri in found]
     for graph in graphs:
-        if graph == META or graph.value.startswith(STAGING_PREFIX):
+        if graph in (META, CHANGES) or graph.value.startswith(STAGING_PREFIX):
             raise ForbiddenGraphError([Problem("update",
                                                f"{graph.value} is kept by the store itself")])
     return graphs
@@ -105,7 +106,7 @@ def rewritten_update(store: GraphStore, text: str, dataset: UpdateDataset | None
                      ) -> tuple[str, list[NamedNode]]:
     """The update as it will run, with every graph named, and the graphs it writes."""
     infos = store.graphs()
-    data = [g.name for g in infos if g.name != META and g.loader != "vocabulary"]
+    data = [g.name for g in infos if g.name not in (META, CHANGES) and g.loader != "vocabulary"]
     known = [g.name for g in infos]
     targets: list[NamedNode] = []
     # Twice when the update writes graphs the store does not hold yet: ALL and the union a

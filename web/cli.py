@@ -10,6 +10,7 @@ import click
 from graph.cli import StoreHandle, dump, query, restore, stats
 from graph.store import DEFAULT_STORE
 from loaders.cli import demo, load, quality, validate
+from loaders.harvest_cli import harvest_group
 
 if TYPE_CHECKING:
     from web.auth import TokenFile
@@ -161,5 +162,5 @@ def token_revoke(name: str, tokens_file: str | None) -> None:
     click.echo(f"revoked {name}")
 
 
-for command in (query, stats, dump, restore, load, demo, validate, quality):
+for command in (query, stats, dump, restore, load, demo, validate, quality, harvest_group):
     kg.add_command(command)

@@ -20,6 +20,7 @@ from urllib.parse import quote, urljoin
 from flask import Blueprint, Response, current_app, request
 from pyoxigraph import NamedNode, RdfFormat, Triple, parse
 
+from graph.change_log import CHANGES
 from graph.meta_updates import META, STAGING_PREFIX
 from graph.namespaces import BASE, graph_iri
 from graph.results import stream_triples
@@ -180,7 +181,7 @@ def _write(target: NamedNode | None, *, created: bool = False) -> Response:
     store = get_store()
     if target is None:
         target = graph_iri(f"{POSTED_PREFIX}{uuid.uuid4()}")
-    if target == META or target.value.startswith(STAGING_PREFIX):
+    if target in (META, CHANGES) or target.value.startswith(STAGING_PREFIX):
         return error(403, f"{target.value} is kept by the store itself")
     with WRITING:
         exists = target in {g.name for g in store.graphs()}

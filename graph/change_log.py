@@ -1,0 +1,154 @@
+"""The change record: every committed change of a data graph, record by record.
+
+A record is a subject with an ``rdf:type`` in a source graph. Before and after each write the
+writer takes a ``Snapshot`` of the graph (each record's statements, blank nodes folded into
+the statement that links them, so a reload that renames them changes nothing), and
+``record_changes`` writes one ``kg:Change`` per record created, updated or deleted into
+``/graph/changes``: the record, its type and publisher, the graph, when, by whom, the store
+revision, and for an update the properties whose values were added or removed. The record is
+kept for ``retention`` days (``KG_CHANGE_RETENTION_DAYS``) and is queryable with SPARQL like
+every other graph; only the service writes it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from pyoxigraph import BlankNode, Literal, NamedNode, QueryTriples, Triple
+
+from graph.namespaces import BASE, DCT, KG, PROV, RDF, XSD, graph_iri
+from graph.store import GraphStore
+
+CHANGES = graph_iri("changes")
+DEFAULT_RETENTION_DAYS = 365
+# How deep blank nodes nest inside a record before they are compared by name.
+FOLD_DEPTH = 4
+
+Statement = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class RecordState:
+    """One record as a graph holds it."""
+
+    types: frozenset[str]
+    statements: frozenset[Statement]
+    publisher: str | None
+
+
+Snapshot = dict[str, RecordState]
+
+
+def snapshot_of(triples: list[Triple]) -> Snapshot:
+    """Every record in ``triples``, with its statements."""
+    by_subject: dict[object, list[Triple]] = defaultdict(list)
+    for triple in triples:
+        by_subject[triple.subject].append(triple)
+
+    def folded(term: object, depth: int) -> str:
+        if isinstance(term, BlankNode) and depth < FOLD_DEPTH:
+            inner = sorted(f"{t.predicate} {folded(t.object, depth + 1)}"
+                           for t in by_subject.get(term, []))
+            return "[" + " ; ".join(inner) + "]"
+        return str(term)
+
+    found: Snapshot = {}
+    for subject, own in by_subject.items():
+        if not isinstance(subject, NamedNode):
+            continue
+        types = frozenset(t.object.value for t in own
+                          if t.predicate == RDF.type and isinstance(t.object, NamedNode))
+        if not types:
+            continue
+        publisher = next((t.object.value for t in own if t.predicate == DCT.publisher
+                          and isinstance(t.object, NamedNode)), None)
+        statements = frozenset((str(t.predicate), folded(t.object, 0)) for t in own)
+        found[subject.value] = RecordState(types, statements, publisher)
+    return found
+
+
+def snapshot(store: GraphStore, graph: NamedNode) -> Snapshot:
+    """The records ``graph`` holds now (none when it does not exist)."""
+    result = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
+    if not isinstance(result, QueryTriples):
+        raise TypeError("CONSTRUCT must give triples")
+    return snapshot_of(list(result))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One record created, updated or deleted."""
+
+    activity: str            # Create | Update | Delete
+    record: str
+    types: frozenset[str]
+    publisher: str | None
+    added: frozenset[str] = frozenset()     # properties with a value added
+    removed: frozenset[str] = frozenset()   # properties with a value removed
+
+
+def differences(before: Snapshot, after: Snapshot) -> list[Change]:
+    """What turned ``before`` into ``after``, record by record, in IRI order."""
+    changes = []
+    for record in sorted(before.keys() | after.keys()):
+        old, new = before.get(record), after.get(record)
+        if old is None and new is not None:
+            changes.append(Change("Create", record, new.types, new.publisher))
+        elif new is None and old is not None:
+            changes.append(Change("Delete", record, old.types, old.publisher))
+        elif old is not None and new is not None and old.statements != new.statements:
+            changes.append(Change(
+                "Update", record, new.types, new.publisher or old.publisher,
+                frozenset(p for p, _ in new.statements - old.statements),
+                frozenset(p for p, _ in old.statements - new.statements)))
+    return changes
+
+
+def retention_days() -> int:
+    value = os.environ.get("KG_CHANGE_RETENTION_DAYS", "")
+    return int(value) if value.strip().isdigit() else DEFAULT_RETENTION_DAYS
+
+
+# Changes are written in batches: one update per this many records.
+BATCH = 2_000
+
+
+def record_changes(store: GraphStore, graph: NamedNode, changes: list[Change], agent: str,
+                   revision: int, when: datetime | None = None) -> int:
+    """Write ``changes`` into the change record, and forget what is past retention."""
+    when = when or datetime.now(UTC)
+    stamp = Literal(when.isoformat(), datatype=XSD.dateTime)
+    # The revision and the position in the commit name a change, so replaying is harmless.
+    base = f"{BASE}id/change/{revision}-"
+    for start in range(0, len(changes), BATCH):
+        lines = []
+        for number, change in enumerate(changes[start:start + BATCH], start):
+            iri = NamedNode(f"{base}{number}")
+            facts = [f"{iri} a {KG.Change}", f"{iri} {KG.activity} {Literal(change.activity)}",
+                     f"{iri} {KG.record} <{change.record}>", f"{iri} {KG.graph} {graph}",
+                     f"{iri} {PROV.atTime} {stamp}", f"{iri} {KG.agent} {Literal(agent)}",
+                     f"{iri} {KG.revision} {Literal(str(revision), datatype=XSD.integer)}",
+                     f"{iri} {KG.sequence} {Literal(str(number), datatype=XSD.integer)}"]
+            facts += [f"{iri} {KG.recordType} <{t}>" for t in sorted(change.types)]
+            if change.publisher:
+                facts.append(f"{iri} {KG.publisher} <{change.publisher}>")
+            # Properties are kept as N-Triples terms in the statements: "<iri>".
+            facts += [f"{iri} {KG.addedProperty} {p}" for p in sorted(change.added)]
+            facts += [f"{iri} {KG.removedProperty} {p}" for p in sorted(change.removed)]
+            lines.append(" . ".join(facts))
+        store.update(f"INSERT DATA {{ GRAPH {CHANGES} {{ {' . '.join(lines)} }} }}",
+                     service_graphs_only=True)
+    _forget_before(store, when - timedelta(days=retention_days()))
+    return len(changes)
+
+
+def _forget_before(store: GraphStore, cutoff: datetime) -> None:
+    cut = Literal(cutoff.isoformat(), datatype=XSD.dateTime)
+    if bool(store.query(f"ASK {{ GRAPH {CHANGES} {{ ?c {PROV.atTime} ?t "
+                        f"FILTER(?t < {cut}) }} }}")):
+        store.update(f"DELETE {{ GRAPH {CHANGES} {{ ?c ?p ?o }} }} WHERE {{ GRAPH {CHANGES} "
+                     f"{{ ?c {PROV.atTime} ?t FILTER(?t < {cut}) ?c ?p ?o }} }}",
+                     service_graphs_only=True)

@@ -1,0 +1,69 @@
+"""What a harvested DCAT document is made to say before the gate sees it, as CKAN's DCAT
+harvester does: the source's records and IRIs are kept, but the values a portal writes in its
+own way are read as the profile's. Empty literals (``<dct:license/>``) are dropped; formats,
+media types and licences written as text, relative IRIs or another register's IRIs become the
+vocabulary's concepts; untagged text takes the source's language; descriptions of concepts
+and concept schemes (of the EU tables or EuroVoc, which we hold or do not curate) are left
+out while the references to them stay; and a record whose publisher is not an organisation of
+the registry is published by the source's organisation, its own agent kept as creator."""
+
+from __future__ import annotations
+
+from pyoxigraph import BlankNode, Literal, NamedNode, Triple
+
+from graph.namespaces import DCAT, DCT, RDF, SKOS, XSD, org_iri
+from loaders.vocabulary_match import ConceptMatcher, file_types, licences
+
+TEXT = {DCT.title, DCT.description, DCAT.keyword, SKOS.prefLabel,
+        NamedNode("http://xmlns.com/foaf/0.1/name"),
+        NamedNode("http://www.w3.org/2006/vcard/ns#fn")}
+RECORDS = {DCAT.Catalog, DCAT.Dataset, DCAT.Distribution, DCAT.DataService}
+CONCEPTS = {SKOS.Concept, SKOS.ConceptScheme}
+
+
+def _matchers() -> dict[NamedNode, ConceptMatcher]:
+    return {DCT.format: file_types(), DCAT.mediaType: file_types(), DCT.license: licences()}
+
+
+def _concept(matcher: ConceptMatcher, value: NamedNode | Literal) -> NamedNode | None:
+    text = value.value
+    found = matcher.match(text)
+    if found is None and isinstance(value, NamedNode):
+        # A relative "CSV" resolved against the page, or a register's IRI ending in its code.
+        found = matcher.match(text.rstrip("/").rsplit("/", 1)[-1])
+    return found
+
+
+def normalise(triples: list[Triple], publisher: NamedNode, language: str) -> list[Triple]:
+    """``triples`` as the profile reads them (see the module's description)."""
+    typed: dict[NamedNode | BlankNode, set[NamedNode]] = {}
+    for triple in triples:
+        if triple.predicate == RDF.type and isinstance(triple.object, NamedNode) and \
+                isinstance(triple.subject, (NamedNode, BlankNode)):
+            typed.setdefault(triple.subject, set()).add(triple.object)
+    records = {s for s, types in typed.items() if types & RECORDS}
+    concepts = {s for s, types in typed.items() if types & CONCEPTS and not types & RECORDS}
+    members = org_iri("").value
+    matchers = _matchers()
+    out: list[Triple] = []
+    for triple in triples:
+        subject, predicate, value = triple.subject, triple.predicate, triple.object
+        if subject in concepts:
+            continue
+        if isinstance(value, Literal) and not value.value.strip():
+            continue
+        matcher = matchers.get(predicate)
+        if matcher is not None and isinstance(value, (NamedNode, Literal)):
+            value = _concept(matcher, value) or value
+        elif predicate in TEXT and isinstance(value, Literal) and value.language is None \
+                and value.datatype == XSD.string:
+            value = Literal(value.value, language=language)
+        if predicate == DCT.publisher and subject in records and \
+                not (isinstance(value, NamedNode) and value.value.startswith(members)):
+            out.append(Triple(subject, DCT.creator, value))
+            continue
+        out.append(Triple(subject, predicate, value))
+    published = {t.subject for t in out if t.predicate == DCT.publisher}
+    out += [Triple(record, DCT.publisher, publisher) for record in records
+            if record not in published and DCAT.Distribution not in typed[record]]
+    return out
