@@ -597,6 +597,11 @@ class EmbeddedStore:
             self._store.bulk_extend(twin._store.quads_for_pattern(None, None, None, view.name))
         return None
 
+    def _all_but(self, replaces: NamedNode) -> dict[str, Any]:
+        """The dataset of ``_reachable_copies`` for a reload: every graph is reachable by
+        ``GRAPH ?g`` (its filter leaves ``replaces`` out)."""
+        return {"default_graph": [DefaultGraph()]}
+
     def _reachable_copies(self, twin: EmbeddedStore, staged: NamedNode, reach: int,
                           replaces: NamedNode | None) -> list[Quad]:
         """This store's triples about every IRI that ``staged`` (in ``twin``) points to,
@@ -605,7 +610,7 @@ class EmbeddedStore:
         # The union of every graph: the only hidden one is ``staged``, still empty here.
         dataset: dict[str, Any] = {"union": True}
         if replaces is not None:
-            dataset = {"default_graph": [DefaultGraph()]}
+            dataset = self._all_but(replaces)
 
         def pattern(predicate: str) -> str:
             if replaces is None:

@@ -531,6 +531,12 @@ class RemoteStore(EmbeddedStore):
         return {"default_graph": [g for g in (default_graph or visible) if g not in hidden],
                 "named_graphs": [g for g in (named_graphs or visible) if g not in hidden]}
 
+    def _all_but(self, replaces: NamedNode) -> dict[str, Any]:
+        # Over the protocol a dataset that names a default graph has only the named graphs
+        # it lists: without them, ``GRAPH ?g`` would see nothing to copy.
+        return {"default_graph": [DefaultGraph()],
+                "named_graphs": [g for g in self.visible_graphs() if g != replaces]}
+
     def revision(self) -> int:
         if self.sole_writer:
             return self._revision

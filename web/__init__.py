@@ -25,8 +25,10 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
     from web import (
         assets,
         browse,
+        changes,
         dumps,
         graph_store,
+        harvesting,
         linked_data,
         pages,
         quality,
@@ -57,7 +59,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
     app.after_request(stamp_get)
     app.after_request(remember_language)
     for blueprint in (browse.bp, sparql.bp, writes.bp, graph_store.bp, linked_data.bp, dumps.bp,
-                      reports.bp, quality.bp, search.bp, pages.bp, assets.bp):
+                      reports.bp, quality.bp, search.bp, pages.bp, assets.bp, changes.bp,
+                      harvesting.bp):
         app.register_blueprint(blueprint)
     app.wsgi_app = FrontCache(  # type: ignore[method-assign]
         QueryOperation(app, app.wsgi_app), app.extensions["graph_store"],

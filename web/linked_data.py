@@ -26,6 +26,7 @@ from flask import (
 )
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryTriples, Triple
 
+from graph.change_feed import changed_since
 from graph.namespaces import DCAT, HYDRA, PREFIXES, RDF, VOID, XSD
 from graph.queries import load_query, paginate
 from graph.results import stream_triples
@@ -206,9 +207,12 @@ def catalog(suffix: str | None = None) -> Response:
         return error(400, f"bad paging parameter: {bad}")
     store = get_store()
     # Filtered here: a bound variable in a FILTER is not portable to remote stores.
+    # Modified since: by the publisher's own date, or by what the change feed saw change.
+    changed = set() if since is None else changed_since(store, since, DCAT.Dataset)
     everything = [row["dataset"] for row in solutions(store.query(load_query("catalog_datasets")))
-                  if since is None or (row["modified"] is not None
-                                       and _date_time(row["modified"].value) >= since)]
+                  if since is None or row["dataset"].value in changed
+                  or (row["modified"] is not None
+                      and _date_time(row["modified"].value) >= since)]
     total = len(everything)
     chosen = everything[(page - 1) * size: page * size]
     triples = list(store.query(load_query("catalog_header")))  # type: ignore[arg-type]

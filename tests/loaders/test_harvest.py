@@ -257,3 +257,31 @@ def test_harvested_dcat_values_are_read_as_the_profile_s(demo: EmbeddedStore,
     assert not bool(demo.query(f"ASK {{ GRAPH {graph} {{ ?s ?p ?o FILTER(isLiteral(?o) && "
                                "STR(?o) = '') } }"))
     assert not bool(demo.query(f"ASK {{ GRAPH {graph} {{ ?c a skos:Concept }} }}"))
+
+
+def test_a_reharvest_on_a_remote_store_sees_the_reference_data(tmp_path: Path) -> None:
+    """On `oxigraph serve`, the check of a reload copies the units and themes its records
+    point to from every other graph (over the protocol, a dataset naming a default graph has
+    only the named graphs it lists)."""
+    import subprocess
+
+    from graph.remote import Endpoint, RemoteStore
+    from tests.conftest import kg_command, start_oxigraph
+
+    proc, base = start_oxigraph()
+    try:
+        subprocess.run(kg_command("--store", base, "demo"), check=True, capture_output=True,
+                       timeout=300, cwd=tmp_path)
+        remote = RemoteStore(Endpoint.oxigraph(base))
+        site = Site(packages=[package(1), package(2), package(4)])
+        with serving(site) as url:
+            add_source(remote, ckan_source(url))
+            source = list_sources(remote)[0]
+            assert harvest(remote, source).loaded == 3
+            site.packages = [package(1, title="Số liệu quan trắc 1 (bản sửa)"), package(2)]
+            again = harvest(remote, source)
+        assert (again.loaded, again.quarantined, again.removed) == (2, [], 1), again.reasons
+        remote.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
