@@ -1,7 +1,8 @@
 """``/changes``: the change record as an Activity Streams 2.0 ``OrderedCollection`` of
 ``OrderedCollectionPage``s (JSON-LD), newest first, and the same as an Atom feed with RFC 5005
 paging links. Filters: ``since`` (an ISO 8601 time, inclusive, or a store revision, exclusive),
-``type`` (``Dataset``, ``dcat:Dataset`` or an IRI), ``publisher`` (an organisation id or IRI);
+``type`` (``Dataset``, ``dcat:Dataset`` or an IRI), ``publisher`` (an organisation id or IRI),
+``record`` (one record's IRI: its history);
 ``cursor`` continues after the last change of the page before; ``limit`` sets the page size."""
 
 from __future__ import annotations
@@ -63,13 +64,14 @@ def _filters() -> Filters:
             since_time=since_time, since_revision=since_revision,
             record_type=_record_type(args["type"]) if args.get("type") else None,
             publisher=(NamedNode(publisher) if publisher.startswith(("http://", "https://"))
-                       else org_iri(publisher)) if publisher else None)
+                       else org_iri(publisher)) if publisher else None,
+            record=NamedNode(args["record"]) if args.get("record") else None)
     except ValueError as bad:
         raise _BadRequestError(str(bad)) from None
 
 
 def _filter_args() -> dict[str, str]:
-    return {k: request.args[k] for k in ("since", "type", "publisher", "limit")
+    return {k: request.args[k] for k in ("since", "type", "publisher", "record", "limit")
             if request.args.get(k)}
 
 
@@ -150,16 +152,16 @@ def _json(body: dict[str, Any], headers: dict[str, str] | None = None) -> Respon
     return response
 
 
-def _compact(iri: str) -> str:
-    for prefix in ("dcat", "foaf", "org", "skos", "kg"):
-        namespace = PREFIXES[prefix]
-        if iri.startswith(namespace):
+def compact(iri: str) -> str:
+    """``dct:title`` for the IRI of dct:title: the project's prefixes, longest first."""
+    for prefix, namespace in sorted(PREFIXES.items(), key=lambda p: -len(p[1])):
+        if iri.startswith(namespace) and "/" not in iri[len(namespace):]:
             return f"{prefix}:{iri[len(namespace):]}"
     return iri
 
 
 def _activity(entry: ChangeEntry) -> dict[str, Any]:
-    record: dict[str, Any] = {"id": entry.record, "type": [_compact(t) for t in entry.types]}
+    record: dict[str, Any] = {"id": entry.record, "type": [compact(t) for t in entry.types]}
     name = entry.title.get("vi") or entry.title.get("en") or next(iter(entry.title.values()),
                                                                   None)
     if name:
@@ -229,7 +231,7 @@ def feed() -> Response:
         add(entry, "category", term=change.activity,
             scheme="https://www.w3.org/ns/activitystreams#")
         for record_type in change.types:
-            add(entry, "category", term=record_type, label=_compact(record_type))
+            add(entry, "category", term=record_type, label=compact(record_type))
         lines = [f"{change.activity} {change.record} (revision {change.revision}, graph "
                  f"{change.graph})"]
         if change.added:

@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from pyoxigraph import Literal, NamedNode, QueryTriples, Triple
 
+from graph import change_feed
 from graph.namespaces import (
     DCAT,
     DCT,
@@ -34,6 +35,7 @@ from graph.queries import load_query
 from graph.sparql_text import with_terms
 from graph.store import solutions
 from web import get_store
+from web.changes import compact
 from web.i18n import language, texts
 from web.search import listing_format, record_listing, search_index
 
@@ -42,6 +44,8 @@ LABELS = (SKOS.prefLabel.value, FOAF.name.value, DCT.title.value, RDFS.label.val
 PAGE_KINDS = {DCAT.Dataset.value: "dataset", ORG.FormalOrganization.value: "organisation",
               KG.AdministrativeUnit.value: "place", SKOS.ConceptScheme.value: "scheme",
               SKOS.Concept.value: "concept"}
+# The dataset page shows this many of its latest changes; /changes?record= has them all.
+HISTORY_LENGTH = 10
 QUERIES = {"dataset": "page_dataset", "organisation": "page_organisation",
            "place": "page_unit", "scheme": "page_concept", "concept": "page_concept"}
 
@@ -128,6 +132,9 @@ def resource_page(resource: NamedNode, alternates: dict[str, str]) -> str | None
         extra["schema_org"] = schema_org(view, iri)
         extra["graph"] = index.graph_of(iri)
         extra["quality"] = quality_rows(view, iri)
+        extra["history"] = change_feed.page(store, change_feed.Filters(record=resource),
+                                            HISTORY_LENGTH)
+        extra["compact"] = compact
     elif kind == "organisation":
         extra["datasets"] = index.search("", {"publisher": [iri]}, lang=lang, limit=10)
         extra["ancestors"] = ancestors(view, iri)

@@ -6,6 +6,7 @@ listing exactly what each harvest changed."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import urllib.parse
 from collections.abc import Iterator
@@ -112,6 +113,7 @@ def test_harvest_over_http_and_the_feed_lists_exactly_what_changed(portal: Porta
         "http://purl.org/dc/terms/title"]
     assert update["object"]["name"] == "Số liệu quan trắc 1 (bản sửa)"
     assert "feed" in update["actor"]["name"]
+    dataset_page_shows_its_history(portal)
     # One scenario, not tests that lean on each other's order (xdist spreads tests apart).
     catalog_modified_since_agrees_with_the_feed(portal)
     removing_a_source_over_http_drops_its_graph_into_the_feed(portal)
@@ -166,6 +168,24 @@ def test_the_atom_feed_as_feedparser_reads_it(portal: Portal) -> None:
     # The same feed by content negotiation on /changes.
     status, headers, _ = portal.get("/changes?type=Dataset", accept="application/atom+xml")
     assert headers["Content-Type"].startswith("application/atom+xml")
+
+
+def dataset_page_shows_its_history(portal: Portal) -> None:
+    for lang, created, updated in (("vi", "Tạo mới", "Sửa đổi"), ("en", "Created", "Updated")):
+        status, _, body = portal.get(
+            f"/doc/dataset/{DATASET.format(n=1).rsplit('/', 1)[1]}?lang={lang}",
+            accept="text/html")
+        assert status == 200
+        page = body.decode()
+        table = page[page.index('<table class="history">'):]
+        table = table[:table.index("</table>")]
+        rows = re.findall(r'<tr class="change-(\w+)">(.*?)</tr>', table, re.S)
+        # Newest first: the edit, then the first harvest.
+        assert [kind for kind, _ in rows] == ["update", "create"]
+        edit = re.sub(r"\s+", " ", rows[0][1])
+        assert updated in edit and created in rows[1][1]
+        assert edit.count(">dct:title</code>") == 2      # added and removed
+        assert 'id="history-feed"' in page
 
 
 def catalog_modified_since_agrees_with_the_feed(portal: Portal) -> None:
