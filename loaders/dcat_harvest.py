@@ -62,7 +62,8 @@ def pages(url: str, budget: Budget, conditional: dict[str, str] | None = None
         except SyntaxError as error:
             raise FetchError([Problem(page.url, f"not valid {fmt.name}: {error}")]) from error
         following = _next(triples, page.url)
-        views = {t.subject for t in triples if t.predicate.value.endswith("#type")
+        rdf_type = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+        views = {t.subject for t in triples if t.predicate == rdf_type
                  and t.object in PAGE_TYPES}
         kept = [t for t in triples if t.predicate not in PAGING and t.subject not in views]
         yield page, kept
@@ -70,8 +71,8 @@ def pages(url: str, budget: Budget, conditional: dict[str, str] | None = None
 
 
 def _next(triples: list[Triple], base: str) -> str | None:
+    links = (HYDRA.next, HYDRA.nextPage)
     for triple in triples:
-        if triple.predicate in (HYDRA.next, HYDRA.nextPage) and \
-                isinstance(triple.object, NamedNode):
+        if triple.predicate in links and isinstance(triple.object, NamedNode):
             return urllib.parse.urljoin(base, triple.object.value)
     return None

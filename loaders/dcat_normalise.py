@@ -37,14 +37,17 @@ def _concept(matcher: ConceptMatcher, value: NamedNode | Literal) -> NamedNode |
 def normalise(triples: list[Triple], publisher: NamedNode, language: str) -> list[Triple]:
     """``triples`` as the profile reads them (see the module's description)."""
     typed: dict[NamedNode | BlankNode, set[NamedNode]] = {}
+    rdf_type = RDF.type
     for triple in triples:
-        if triple.predicate == RDF.type and isinstance(triple.object, NamedNode) and \
+        if triple.predicate == rdf_type and isinstance(triple.object, NamedNode) and \
                 isinstance(triple.subject, (NamedNode, BlankNode)):
             typed.setdefault(triple.subject, set()).add(triple.object)
     records = {s for s, types in typed.items() if types & RECORDS}
     concepts = {s for s, types in typed.items() if types & CONCEPTS and not types & RECORDS}
     members = org_iri("").value
     matchers = _matchers()
+    # Namespace attributes are looked up on every access: once here, not per triple.
+    string, publisher_p, creator = XSD.string, DCT.publisher, DCT.creator
     out: list[Triple] = []
     for triple in triples:
         subject, predicate, value = triple.subject, triple.predicate, triple.object
@@ -56,14 +59,14 @@ def normalise(triples: list[Triple], publisher: NamedNode, language: str) -> lis
         if matcher is not None and isinstance(value, (NamedNode, Literal)):
             value = _concept(matcher, value) or value
         elif predicate in TEXT and isinstance(value, Literal) and value.language is None \
-                and value.datatype == XSD.string:
+                and value.datatype == string:
             value = Literal(value.value, language=language)
-        if predicate == DCT.publisher and subject in records and \
+        if predicate == publisher_p and subject in records and \
                 not (isinstance(value, NamedNode) and value.value.startswith(members)):
-            out.append(Triple(subject, DCT.creator, value))
+            out.append(Triple(subject, creator, value))
             continue
         out.append(Triple(subject, predicate, value))
-    published = {t.subject for t in out if t.predicate == DCT.publisher}
+    published = {t.subject for t in out if t.predicate == publisher_p}
     out += [Triple(record, DCT.publisher, publisher) for record in records
             if record not in published and DCAT.Distribution not in typed[record]]
     return out

@@ -121,8 +121,9 @@ def harvest(store: GraphStore, source: HarvestSource, *, index: SearchIndex | No
     if unchanged:
         outcome.skipped = True
         return outcome
-    seen = {t.subject.value for t in triples if t.predicate == RDF.type
-            and t.object == DCAT.Dataset and isinstance(t.subject, NamedNode)}
+    rdf_type, dataset = RDF.type, DCAT.Dataset
+    seen = {t.subject.value for t in triples if t.predicate == rdf_type
+            and t.object == dataset and isinstance(t.subject, NamedNode)}
     before = _datasets(store, source.graph) if held else set()
     first = fetched[0] if fetched else None
     log = [{"url": p.url, "status": p.status, "ms": round(p.seconds * 1000, 1),

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
-from graph.change_log import differences, record_changes, snapshot
+from graph.change_log import Snapshot, differences, record_changes, snapshot, snapshot_records
 from graph.namespaces import KG, XSD, graph_iri
 from graph.search_index import REACH as INDEX_REACH
 from graph.search_index import PreparedGraph, SearchIndex, prepare, signature
@@ -89,10 +89,21 @@ def ingest(
     target = graph or graph_iri(source_id)
     outcome: list[ValidationReport] = []
     taken: list[str] = []
+    logged = provenance.loader != UNLOGGED_LOADER
+    # Filled in by the gate: the records before the write, and which were compared (None:
+    # all of them).
+    before: list[Snapshot] = []
+    compared: list[list[str] | None] = []
 
     def gate(staging: Staging) -> ProvenanceFacts:
         # On a reload, only the records that changed (and those linking to them) need a look.
         changed = staging.changed_subjects(INCREMENTAL_LIMIT)
+        if logged:
+            # The version being replaced is still in place: what the change record compares
+            # with, only the changed records when the store knows which.
+            before.append(snapshot(store, target) if changed is None
+                          else snapshot_records(store, target, changed))
+            compared.append(changed)
         report = validate(staging, graph=staging.name, focus=changed)
         first = report
         kept: list[Triple] = []
@@ -108,6 +119,11 @@ def ingest(
         if not report.conforms:
             raise ValidationFailedError(provenance.source, report)
         outcome.append(first)
+        if compared and compared[0] is not None:
+            # Records the quarantine took out of the new version are compared too.
+            extra = sorted(set(taken) - set(compared[0]))
+            compared[0] = [*compared[0], *extra]
+            before[0].update(snapshot_records(store, target, extra))
         return [*validation_facts(first, kept, taken), *(facts or [])]
 
     prepared: list[PreparedGraph] = []
@@ -125,14 +141,15 @@ def ingest(
     if index is not None:
         then = read_rows
         looks = None if looks is None else max(looks, INDEX_REACH)
-    logged = provenance.loader != UNLOGGED_LOADER
-    before = snapshot(store, target) if logged else {}
     try:
         info = store.replace_graph(target, data, provenance, check=gate, reach=looks, then=then)
     except StoreError as error:
         raise LoadError([Problem(provenance.source, str(error))]) from error
-    if logged:
-        record_changes(store, target, differences(before, snapshot(store, target)),
+    if logged and before:
+        subjects = compared[0]
+        after = snapshot(store, target) if subjects is None else \
+            snapshot_records(store, target, subjects)
+        record_changes(store, target, differences(before[0], after),
                        f"{provenance.loader}: {provenance.source}", store.revision())
     if index is not None and prepared:
         index.offer(info, prepared[0])

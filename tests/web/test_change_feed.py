@@ -116,6 +116,7 @@ def test_harvest_over_http_and_the_feed_lists_exactly_what_changed(portal: Porta
     dataset_page_shows_its_history(portal)
     # One scenario, not tests that lean on each other's order (xdist spreads tests apart).
     catalog_modified_since_agrees_with_the_feed(portal)
+    graph_store_writes_are_in_the_feed(portal)
     removing_a_source_over_http_drops_its_graph_into_the_feed(portal)
 
 
@@ -186,6 +187,26 @@ def dataset_page_shows_its_history(portal: Portal) -> None:
         assert updated in edit and created in rows[1][1]
         assert edit.count(">dct:title</code>") == 2      # added and removed
         assert 'id="history-feed"' in page
+
+
+GSP_DATASET = """@prefix dcat: <http://www.w3.org/ns/dcat#> .
+@prefix dct: <http://purl.org/dc/terms/> .
+<https://data.vusta.vn/id/dataset/gsp-1> a dcat:Dataset ; dct:title "Tập qua Graph Store"@vi ;
+  dct:description "Ghi bằng PUT"@vi ; dct:publisher <https://data.vusta.vn/id/org/vusta> .
+"""
+
+
+def graph_store_writes_are_in_the_feed(portal: Portal) -> None:
+    before = portal.revision()
+    status, _, _ = fetch(f"{portal.url}/graph/feed-gsp", GSP_DATASET.encode(),
+                         {"Authorization": f"Bearer {portal.token}",
+                          "Content-Type": "text/turtle"}, method="PUT")
+    assert status == 201
+    [item] = portal.items(since=str(before), type="Dataset")
+    assert (item["type"], item["object"]["id"]) == (
+        "Create", "https://data.vusta.vn/id/dataset/gsp-1")
+    assert "Graph Store PUT by feed" in item["actor"]["name"]
+    assert item["kg:graph"] == "https://data.vusta.vn/graph/feed-gsp"
 
 
 def catalog_modified_since_agrees_with_the_feed(portal: Portal) -> None:
