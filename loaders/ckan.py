@@ -5,6 +5,8 @@ Per package: the dataset IRI from its ``uri`` extra when the source is trusted w
 IRIs, else minted stably from the source and the package id; title and notes in the source's
 language; tags as keywords; groups as themes when they name one (by notation or label, with or
 without diacritics), else keywords; extras (key/value lists) for place, period and contact;
+the package's CKAN organisation as publisher when the registry knows it under the source's
+organisation;
 resources as distributions with their format (file-type vocabulary, any case), media type and
 size; the licence (CKAN's ids and titles, or the source's default) on every distribution.
 https://docs.ckan.org/en/2.10/api/#ckan.logic.action.get.package_search
@@ -16,12 +18,14 @@ import json
 import re
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pyoxigraph import Literal, NamedNode, Triple
 
-from graph.namespaces import DCAT, DCT, RDF, VCARD, XSD, resource_iri
+from graph.namespaces import DCAT, DCT, KG, ORG, RDF, SKOS, VCARD, XSD, resource_iri
+from graph.store import GraphStore, solutions
+from graph.text import fold
 from loaders.errors import Problem
 from loaders.reference import UnitIndex
 from loaders.safe_http import Budget, Fetched, FetchError, fetch
@@ -42,6 +46,31 @@ class CkanSource:
     language: str = "vi"
     default_licence: NamedNode | None = None
     trust_iris: bool = False
+    # The source's organisation and those under it, by folded id, name, acronym.
+    organisations: dict[str, NamedNode] = field(default_factory=dict)
+
+    def publisher_of(self, package: dict[str, Any]) -> NamedNode:
+        """The package's CKAN organisation when it is the source's organisation or one under
+        it in the registry (by id, name or acronym, any case or diacritics), else the
+        source's organisation."""
+        owner = package.get("organization")
+        if isinstance(owner, dict):
+            for key in ("name", "title", "display_name"):
+                found = self.organisations.get(fold(_text(owner.get(key))))
+                if found is not None:
+                    return found
+        return self.publisher
+
+
+def organisations_under(store: GraphStore, publisher: NamedNode) -> dict[str, NamedNode]:
+    """Every name the registry gives ``publisher`` and its sub-organisations, folded."""
+    names: dict[str, NamedNode] = {}
+    for row in solutions(store.query(
+            f"SELECT ?o ?name WHERE {{ ?o {ORG.subOrganizationOf}* {publisher} . "
+            f"{{ ?o {SKOS.prefLabel}|{DCT.identifier}|{KG.acronym} ?name }} }}")):
+        if isinstance(row["o"], NamedNode) and row["name"].value.strip():
+            names.setdefault(fold(row["name"].value), row["o"])
+    return names
 
 
 def packages(source: CkanSource, budget: Budget, conditional: dict[str, str] | None = None
@@ -120,7 +149,7 @@ def map_package(source: CkanSource, package: dict[str, Any], units: UnitIndex
     dataset = dataset_iri(source, package)
     extras = _extras(package)
     out = [Triple(dataset, RDF.type, DCAT.Dataset),
-           Triple(dataset, DCT.publisher, source.publisher),
+           Triple(dataset, DCT.publisher, source.publisher_of(package)),
            Triple(dataset, DCT.identifier, Literal(_text(package.get("name")) or
                                                    str(package["id"])))]
 

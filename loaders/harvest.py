@@ -15,7 +15,7 @@ from graph.meta_updates import META
 from graph.namespaces import BASE, DCAT, DCT, KG, RDF, XSD
 from graph.search_index import SearchIndex
 from graph.store import GraphStore, Provenance, ProvenanceFacts, solutions
-from loaders.ckan import CkanSource, map_package, packages
+from loaders.ckan import CkanSource, map_package, organisations_under, packages
 from loaders.dcat_harvest import pages
 from loaders.dcat_normalise import normalise
 from loaders.harvest_sources import HarvestSource
@@ -69,7 +69,8 @@ def _datasets(store: GraphStore, graph: NamedNode) -> set[str]:
 def _ckan(source: HarvestSource, store: GraphStore, budget: Budget,
           conditional: dict[str, str]) -> tuple[list[Triple], list[Fetched], bool]:
     mapping = CkanSource(source.slug, source.url, source.publisher_iri, source.language,
-                         source.licence_iri, source.trust_iris)
+                         source.licence_iri, source.trust_iris,
+                         organisations_under(store, source.publisher_iri))
     units = UnitIndex.from_store(store)
     triples: list[Triple] = []
     fetched: list[Fetched] = []

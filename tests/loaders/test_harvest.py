@@ -48,11 +48,14 @@ def test_a_ckan_portal_is_mapped_field_by_field(demo: EmbeddedStore) -> None:
                         "format": "XLSX ", "size": "2048"}]),
         # No description: the profile requires one, so it is quarantined.
         package(3, notes=""),
+        # Published on the portal by a member the registry knows (title without diacritics).
+        package(5, organization={"name": "vaip", "title": "Hoi Tin hoc Viet Nam"}),
+        package(6, organization={"name": "hoi-khac", "title": "Một hội khác"}),
     ])
     with serving(site) as url:
         add_source(demo, ckan_source(url))
         outcome = harvest(demo, list_sources(demo)[0])
-    assert (outcome.seen, outcome.loaded, len(outcome.quarantined)) == (3, 2, 1), outcome
+    assert (outcome.seen, outcome.loaded, len(outcome.quarantined)) == (5, 4, 1), outcome
     assert outcome.quarantined[0].endswith("00000000003")
     reason = outcome.reasons[outcome.quarantined[0]][0]
     assert "mô tả" in reason.lower() and "description" in reason.lower()
@@ -79,6 +82,17 @@ def test_a_ckan_portal_is_mapped_field_by_field(demo: EmbeddedStore) -> None:
         "2048", f"{EU}file-type/XLSX", f"{EU}licence/CC0"]
     assert values(demo, f"SELECT ?p {{ GRAPH {graph} {{ {two} dct:spatial ?p }} }}") == [
         "https://data.vusta.vn/id/unit/pre-2025/province/02"]
+    # The package's CKAN organisation, known to the registry under the source's: publisher.
+    five = one.replace("00000001", "00000005").replace("000000000001", "000000000005")
+    assert values(demo, f"SELECT ?p {{ GRAPH {graph} {{ {five} dct:publisher ?p }} }}") == [
+        "https://data.vusta.vn/id/org/hoi-tin-hoc"]
+    # The packages' own organisation ("hoi-moi-truong") is in the registry too.
+    assert values(demo, f"SELECT ?p {{ GRAPH {graph} {{ {one} dct:publisher ?p }} }}") == [
+        "https://data.vusta.vn/id/org/hoi-moi-truong"]
+    # An organisation the registry does not know: the source's own.
+    six = one.replace("00000001", "00000006").replace("000000000001", "000000000006")
+    assert values(demo, f"SELECT ?p {{ GRAPH {graph} {{ {six} dct:publisher ?p }} }}") == [
+        "https://data.vusta.vn/id/org/vusta"]
 
 
 def test_a_reharvest_skips_an_unchanged_source_and_removes_what_vanished(
