@@ -48,6 +48,8 @@ class CkanSource:
     trust_iris: bool = False
     # The source's organisation and those under it, by folded id, name, acronym.
     organisations: dict[str, NamedNode] = field(default_factory=dict)
+    # The portal's own licence register (``license_list``): id -> our licence.
+    portal_licences: dict[str, NamedNode] = field(default_factory=dict)
 
     def publisher_of(self, package: dict[str, Any]) -> NamedNode:
         """The package's CKAN organisation when it is the source's organisation or one under
@@ -60,6 +62,26 @@ class CkanSource:
                 if found is not None:
                     return found
         return self.publisher
+
+
+def portal_licences(source: CkanSource, budget: Budget) -> dict[str, NamedNode]:
+    """The portal's ``license_list``: its own licence ids (a portal may define ``cc-by-vn``)
+    read through their URL or title. A portal that does not answer it has none of its own."""
+    url = f"{source.url.rstrip('/')}/api/3/action/license_list"
+    try:
+        answer = json.loads(fetch(url, budget, accept="application/json").body)
+        entries = answer["result"] if isinstance(answer, dict) else []
+    except (FetchError, ValueError, KeyError):
+        return {}
+    found: dict[str, NamedNode] = {}
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict) or not _text(entry.get("id")):
+            continue
+        match = licences().match(_text(entry.get("url"))) or \
+            licences().match(_text(entry.get("title")))
+        if match is not None:
+            found[_text(entry["id"])] = match
+    return found
 
 
 def organisations_under(store: GraphStore, publisher: NamedNode) -> dict[str, NamedNode]:
@@ -188,6 +210,7 @@ def map_package(source: CkanSource, package: dict[str, Any], units: UnitIndex
     out += _period(dataset, extras)
     out += _contact(dataset, package, extras)
     licence = (licences().match(_text(package.get("license_id")))
+               or source.portal_licences.get(_text(package.get("license_id")))
                or licences().match(_text(package.get("license_title")))
                or licences().match(_text(package.get("license_url")))
                or source.default_licence)

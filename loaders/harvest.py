@@ -15,7 +15,13 @@ from graph.meta_updates import META
 from graph.namespaces import BASE, DCAT, DCT, KG, RDF, XSD
 from graph.search_index import SearchIndex
 from graph.store import GraphStore, Provenance, ProvenanceFacts, solutions
-from loaders.ckan import CkanSource, map_package, organisations_under, packages
+from loaders.ckan import (
+    CkanSource,
+    map_package,
+    organisations_under,
+    packages,
+    portal_licences,
+)
 from loaders.dcat_harvest import pages
 from loaders.dcat_normalise import normalise
 from loaders.harvest_sources import HarvestSource
@@ -71,16 +77,22 @@ def _ckan(source: HarvestSource, store: GraphStore, budget: Budget,
     mapping = CkanSource(source.slug, source.url, source.publisher_iri, source.language,
                          source.licence_iri, source.trust_iris,
                          organisations_under(store, source.publisher_iri))
+
     units = UnitIndex.from_store(store)
     triples: list[Triple] = []
     fetched: list[Fetched] = []
     catalog = NamedNode(f"{BASE}id/catalog/harvest-{source.slug}")
+    licences_read = False
     for item in packages(mapping, budget, conditional):
         if isinstance(item, Fetched):
             if item.status == 304:
                 return [], [item], True
             fetched.append(item)
             continue
+        if not licences_read:
+            # Once per run, and only on a run that maps packages (a 304 maps none).
+            mapping.portal_licences = portal_licences(mapping, budget)
+            licences_read = True
         mapped = map_package(mapping, item, units)
         triples += mapped
         triples.append(Triple(catalog, DCAT.dataset, mapped[0].subject))

@@ -47,6 +47,16 @@ def _handler(site: Site) -> type[http.server.BaseHTTPRequestHandler]:
                 whole = json.dumps(site.packages).encode()
                 self._send(body, "application/json;charset=utf-8", site.etag(whole))
                 return
+            if parts.path == "/api/3/action/license_list":
+                # CKAN's shape (ckan.logic.action.get.license_list), with a licence of the
+                # portal's own naming.
+                body = json.dumps({"success": True, "result": [
+                    {"id": "cc-by", "title": "Creative Commons Attribution",
+                     "url": "http://www.opendefinition.org/licenses/cc-by"},
+                    {"id": "giay-phep-mo-vn", "title": "Giấy phép mở (CC BY 4.0)",
+                     "url": "https://creativecommons.org/licenses/by/4.0/"}]}).encode()
+                self._send(body, "application/json", site.etag(body))
+                return
             if parts.path.startswith("/redirect/"):
                 self.send_response(302)
                 self.send_header("Location", parts.path.removeprefix("/redirect"))

@@ -50,7 +50,9 @@ def test_a_ckan_portal_is_mapped_field_by_field(demo: EmbeddedStore) -> None:
         package(3, notes=""),
         # Published on the portal by a member the registry knows (title without diacritics).
         package(5, organization={"name": "vaip", "title": "Hoi Tin hoc Viet Nam"}),
-        package(6, organization={"name": "hoi-khac", "title": "Một hội khác"}),
+        # A licence id of the portal's own register (license_list), unknown elsewhere.
+        package(6, organization={"name": "hoi-khac", "title": "Một hội khác"},
+                license_id="giay-phep-mo-vn", license_title=""),
     ])
     with serving(site) as url:
         add_source(demo, ckan_source(url))
@@ -93,6 +95,8 @@ def test_a_ckan_portal_is_mapped_field_by_field(demo: EmbeddedStore) -> None:
     six = one.replace("00000001", "00000006").replace("000000000001", "000000000006")
     assert values(demo, f"SELECT ?p {{ GRAPH {graph} {{ {six} dct:publisher ?p }} }}") == [
         "https://data.vusta.vn/id/org/vusta"]
+    assert values(demo, f"SELECT ?l {{ GRAPH {graph} {{ {six} dcat:distribution/dct:license ?l "
+                        "} }") == [f"{EU}licence/CC_BY_4_0"]
 
 
 def test_a_reharvest_skips_an_unchanged_source_and_removes_what_vanished(
