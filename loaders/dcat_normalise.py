@@ -51,21 +51,24 @@ def normalise(triples: list[Triple], publisher: NamedNode, language: str) -> lis
     out: list[Triple] = []
     for triple in triples:
         subject, predicate, value = triple.subject, triple.predicate, triple.object
-        if subject in concepts:
+        if concepts and subject in concepts:
             continue
-        if isinstance(value, Literal) and not value.value.strip():
-            continue
+        if isinstance(value, Literal):
+            text = value.value
+            if not text or text.isspace():
+                continue
+            if predicate in TEXT and value.language is None and value.datatype == string:
+                triple = Triple(subject, predicate, Literal(text, language=language))
         matcher = matchers.get(predicate)
         if matcher is not None and isinstance(value, (NamedNode, Literal)):
-            value = _concept(matcher, value) or value
-        elif predicate in TEXT and isinstance(value, Literal) and value.language is None \
-                and value.datatype == string:
-            value = Literal(value.value, language=language)
-        if predicate == publisher_p and subject in records and \
+            found = _concept(matcher, value)
+            if found is not None and found != value:
+                triple = Triple(subject, predicate, found)
+        elif predicate == publisher_p and subject in records and \
                 not (isinstance(value, NamedNode) and value.value.startswith(members)):
-            out.append(Triple(subject, creator, value))
-            continue
-        out.append(Triple(subject, predicate, value))
+            triple = Triple(subject, creator, value)
+        # Most triples pass unchanged: the same object, not a copy.
+        out.append(triple)
     published = {t.subject for t in out if t.predicate == publisher_p}
     out += [Triple(record, DCT.publisher, publisher) for record in records
             if record not in published and DCAT.Distribution not in typed[record]]
