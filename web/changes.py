@@ -8,6 +8,7 @@ paging links. Filters: ``since`` (an ISO 8601 time, inclusive, or a store revisi
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -118,26 +119,43 @@ def collection() -> Response:
     return _json(body)
 
 
+@dataclass
+class _Page:
+    """What a page request asks for and the changes that answer it."""
+
+    entries: list[ChangeEntry]
+    more: bool
+    after: Cursor | None
+    args: dict[str, str]
+
+    def url(self, endpoint: str, cursor: Cursor | None) -> str:
+        return url_for(endpoint, _external=True, **self.args,
+                       **({"cursor": str(cursor)} if cursor else {}))
+
+
+def _requested_page() -> _Page:
+    """The page the request names (raises _BadRequestError for bad parameters)."""
+    filters, limit, after = _filters(), _limit(), _cursor()
+    entries = page(get_store(), filters, limit + 1, after)
+    return _Page(entries[:limit], len(entries) > limit, after, _filter_args())
+
+
 @bp.route("/changes/page")
 def collection_page() -> Response:
     """One page, newest first, with ``next`` (older) while there is more."""
     try:
-        filters, limit, after = _filters(), _limit(), _cursor()
+        chosen = _requested_page()
     except _BadRequestError as bad:
         return error(400, str(bad))
-    entries = page(get_store(), filters, limit + 1, after)
-    more, entries = len(entries) > limit, entries[:limit]
-    args = _filter_args()
-    here = url_for("changes.collection_page", _external=True, **args,
-                   **({"cursor": str(after)} if after else {}))
+    entries, args = chosen.entries, chosen.args
+    here = chosen.url("changes.collection_page", chosen.after)
     body: dict[str, Any] = {
         "@context": CONTEXT, "id": here, "type": "OrderedCollectionPage",
         "partOf": url_for("changes.collection", _external=True, **args),
         "orderedItems": [_activity(e) for e in entries]}
     headers = {}
-    if more:
-        body["next"] = url_for("changes.collection_page", _external=True, **args,
-                               cursor=str(entries[-1].cursor))
+    if chosen.more:
+        body["next"] = chosen.url("changes.collection_page", entries[-1].cursor)
         headers["Link"] = f'<{body["next"]}>; rel="next"'
     return _json(body, headers)
 
@@ -190,13 +208,10 @@ VERBS = {"Create": ("Tạo", "Created"), "Update": ("Sửa", "Updated"),
 def feed() -> Response:
     """The same pages as an Atom feed (RFC 4287), ``next`` links as RFC 5005 pages them."""
     try:
-        filters, limit, after = _filters(), _limit(), _cursor()
+        chosen = _requested_page()
     except _BadRequestError as bad:
         return error(400, str(bad))
-    store = get_store()
-    entries = page(store, filters, limit + 1, after)
-    more, entries = len(entries) > limit, entries[:limit]
-    args = _filter_args()
+    store, entries, args = get_store(), chosen.entries, chosen.args
     ET.register_namespace("", ATOM)
     root = ET.Element(f"{{{ATOM}}}feed")
 
@@ -206,8 +221,7 @@ def feed() -> Response:
             element.text = text
         return element
 
-    here = url_for("changes.feed", _external=True, **args,
-                   **({"cursor": str(after)} if after else {}))
+    here = chosen.url("changes.feed", chosen.after)
     add(root, "id", here)
     add(root, "title", "Thay đổi của đồ thị tri thức VUSTA / VUSTA knowledge graph changes")
     updated = entries[0].time if entries else store.changed_at()
@@ -215,9 +229,9 @@ def feed() -> Response:
     add(root, "link", rel="self", href=here, type=ATOM_MEDIA)
     add(root, "link", rel="alternate", href=url_for("changes.collection", _external=True,
                                                     **args), type=AS2_MEDIA)
-    if more:
-        add(root, "link", rel="next", type=ATOM_MEDIA, href=url_for(
-            "changes.feed", _external=True, **args, cursor=str(entries[-1].cursor)))
+    if chosen.more:
+        add(root, "link", rel="next", type=ATOM_MEDIA,
+            href=chosen.url("changes.feed", entries[-1].cursor))
     add(add(root, "author"), "name", "VUSTA")
     for change in entries:
         entry = add(root, "entry")
