@@ -150,7 +150,9 @@ def harvest(store: GraphStore, source: HarvestSource, *, index: SearchIndex | No
         facts.append((KG.lastModifiedHeader, Literal(first.headers["last-modified"])))
     done = ingest(store, f"harvest/{source.slug}", triples,
                   Provenance(f"harvest-{source.kind}", f"{source.url} ({who})", source.title),
-                  graph=source.graph, quarantine=True, index=index, facts=facts)
+                  graph=source.graph, quarantine=True, index=index, facts=facts,
+                  facts_after_gate=lambda taken: [(KG.recordsLoaded, _integer(
+                      len(seen - {record.strip("<>") for record in taken})))])
     outcome.seen = len(seen)
     outcome.quarantined = [record.strip("<>") for record in done.quarantined]
     outcome.loaded = len(seen - set(outcome.quarantined))

@@ -11,6 +11,7 @@ block.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
@@ -73,11 +74,13 @@ def ingest(
     quarantine: bool = False,
     index: SearchIndex | None = None,
     facts: ProvenanceFacts | None = None,
+    facts_after_gate: Callable[[list[str]], ProvenanceFacts] | None = None,
 ) -> Ingested:
     """Validate and replace the source's named graph; on any error the store is unchanged.
     With ``index``, the source's search rows are read while the store writes it (if it
     checks it first) and offered to the index for its next sync. ``facts`` join the graph's
-    provenance. What changed, record by record, goes into the change record.
+    provenance, and so do ``facts_after_gate`` of the quarantined records (N-Triples IRIs). What
+changed, record by record, goes into the change record.
 
     >>> from graph.store import open_store
     >>> from pyoxigraph import NamedNode, Literal, Triple
@@ -124,7 +127,8 @@ def ingest(
             extra = sorted(set(taken) - set(compared[0]))
             compared[0] = [*compared[0], *extra]
             before[0].update(snapshot_records(store, target, extra))
-        return [*validation_facts(first, kept, taken), *(facts or [])]
+        later = facts_after_gate(sorted(set(taken))) if facts_after_gate else []
+        return [*validation_facts(first, kept, taken), *(facts or []), *later]
 
     prepared: list[PreparedGraph] = []
     # The version being replaced, as the index knows it.

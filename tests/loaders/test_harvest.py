@@ -4,6 +4,7 @@ records, unchanged sources skipped, a broken page changing nothing, limits, the 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,17 @@ def test_a_reharvest_skips_an_unchanged_source_and_removes_what_vanished(
         site.packages = [package(1, title="Số liệu quan trắc 1 (bản sửa)"), package(2)]
         third = harvest(demo, source)
     assert (third.seen, third.loaded, third.removed) == (2, 2, 1)
+    # The graph's provenance says what the run did, page by page.
+    [row] = solutions(demo.query(
+        "SELECT ?seen ?loaded ?removed ?pages ?log WHERE { GRAPH <https://data.vusta.vn/graph/"
+        "meta> { <https://data.vusta.vn/graph/harvest/hoi-moi-truong> kg:recordsSeen ?seen ; "
+        "kg:recordsLoaded ?loaded ; kg:recordsRemoved ?removed ; kg:pagesFetched ?pages ; "
+        "kg:harvestLog ?log } }"))
+    assert [int(row[k].value) for k in ("seen", "loaded", "removed")] == [2, 2, 1]
+    log = json.loads(row["log"].value)
+    assert int(row["pages"].value) == len(log) >= 1
+    assert all(entry["status"] == 200 and entry["ms"] >= 0 and entry["bytes"] > 0
+               for entry in log), log
     rows = solutions(demo.query(
         f"SELECT ?a ?r ?p {{ GRAPH {CHANGES} {{ ?c kg:activity ?a ; kg:record ?r ; "
         f"kg:recordType dcat:Dataset ; kg:revision ?rev OPTIONAL {{ ?c kg:addedProperty ?p }}"
