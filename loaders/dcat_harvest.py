@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from pyoxigraph import NamedNode, RdfFormat, Triple, parse
 
-from graph.namespaces import HYDRA
+from graph.namespaces import HYDRA, RDF
 from loaders.errors import Problem
 from loaders.safe_http import Budget, Fetched, FetchError, fetch
 
@@ -61,18 +61,23 @@ def pages(url: str, budget: Budget, conditional: dict[str, str] | None = None
             triples = [q.triple for q in parse(page.body, fmt, base_iri=page.url)]
         except SyntaxError as error:
             raise FetchError([Problem(page.url, f"not valid {fmt.name}: {error}")]) from error
-        following = _next(triples, page.url)
-        rdf_type = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-        views = {t.subject for t in triples if t.predicate == rdf_type
-                 and t.object in PAGE_TYPES}
-        kept = [t for t in triples if t.predicate not in PAGING and t.subject not in views]
+        following, kept = _paging(triples, page.url)
         yield page, kept
         current = following
 
 
-def _next(triples: list[Triple], base: str) -> str | None:
+def _paging(triples: list[Triple], base: str) -> tuple[str | None, list[Triple]]:
+    """The next page's URL, and the triples without the paging statements. Most pages
+    have a handful of Hydra statements among many thousand: one look at each predicate's
+    namespace, the rest only for those."""
+    hydra, rdf_type = HYDRA.iri, RDF.type
+    paging = [t for t in triples if t.predicate.value.startswith(hydra)
+              or (t.predicate == rdf_type and t.object in PAGE_TYPES)]
+    if not paging:
+        return None, triples
     links = (HYDRA.next, HYDRA.nextPage)
-    for triple in triples:
-        if triple.predicate in links and isinstance(triple.object, NamedNode):
-            return urllib.parse.urljoin(base, triple.object.value)
-    return None
+    following = next((urllib.parse.urljoin(base, t.object.value) for t in paging
+                      if t.predicate in links and isinstance(t.object, NamedNode)), None)
+    views = {t.subject for t in paging if t.object in PAGE_TYPES}
+    kept = [t for t in triples if t.predicate not in PAGING and t.subject not in views]
+    return following, kept
