@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryTriples, Triple
 
 from graph.namespaces import BASE, DCT, KG, PROV, RDF, XSD, graph_iri
-from graph.store import GraphStore
+from graph.store import GraphStore, solutions
 
 CHANGES = graph_iri("changes")
 DEFAULT_RETENTION_DAYS = 365
@@ -80,6 +81,22 @@ def snapshot(store: GraphStore, graph: NamedNode) -> Snapshot:
     return snapshot_of(list(result))
 
 
+def records(store: GraphStore, graph: NamedNode) -> Snapshot:
+    """The records ``graph`` holds, with their types and publisher but not their statements:
+    all that a change record needs of a side that is compared with nothing (a first load
+    creates every record, a removal deletes every one)."""
+    found: dict[str, tuple[set[str], str | None]] = {}
+    for row in solutions(store.query(
+            f"SELECT ?s ?t ?p {{ GRAPH {graph} {{ ?s a ?t FILTER(isIRI(?s) && isIRI(?t)) "
+            f"OPTIONAL {{ ?s {DCT.publisher} ?p FILTER(isIRI(?p)) }} }} }}")):
+        types, publisher = found.setdefault(row["s"].value, (set(), None))
+        types.add(row["t"].value)
+        if publisher is None and row["p"] is not None:
+            found[row["s"].value] = (types, row["p"].value)
+    return {record: RecordState(frozenset(types), frozenset(), publisher)
+            for record, (types, publisher) in found.items()}
+
+
 def snapshot_records(store: GraphStore, graph: NamedNode, subjects: list[str]) -> Snapshot:
     """Only these records (N-Triples IRIs) of ``graph``, with the blank nodes they hold two
     levels deep: what a reload that changed few records needs, on both sides of the write."""
@@ -133,35 +150,35 @@ def retention_days() -> int:
     return int(value) if value.strip().isdigit() else DEFAULT_RETENTION_DAYS
 
 
-# Changes are written in batches: one update per this many records.
-BATCH = 2_000
-
-
 def record_changes(store: GraphStore, graph: NamedNode, changes: list[Change], agent: str,
                    revision: int, when: datetime | None = None) -> int:
     """Write ``changes`` into the change record, and forget what is past retention."""
     when = when or datetime.now(UTC)
     stamp = Literal(when.isoformat(), datatype=XSD.dateTime)
+    by, at = Literal(agent), Literal(str(revision), datatype=XSD.integer)
     # The revision and the position in the commit name a change, so replaying is harmless.
     base = f"{BASE}id/change/{revision}-"
-    for start in range(0, len(changes), BATCH):
-        lines = []
-        for number, change in enumerate(changes[start:start + BATCH], start):
+
+    def facts() -> Iterator[Triple]:
+        for number, change in enumerate(changes):
             iri = NamedNode(f"{base}{number}")
-            facts = [f"{iri} a {KG.Change}", f"{iri} {KG.activity} {Literal(change.activity)}",
-                     f"{iri} {KG.record} <{change.record}>", f"{iri} {KG.graph} {graph}",
-                     f"{iri} {PROV.atTime} {stamp}", f"{iri} {KG.agent} {Literal(agent)}",
-                     f"{iri} {KG.revision} {Literal(str(revision), datatype=XSD.integer)}",
-                     f"{iri} {KG.sequence} {Literal(str(number), datatype=XSD.integer)}"]
-            facts += [f"{iri} {KG.recordType} <{t}>" for t in sorted(change.types)]
+            yield from (Triple(iri, RDF.type, KG.Change),
+                        Triple(iri, KG.activity, Literal(change.activity)),
+                        Triple(iri, KG.record, NamedNode(change.record)),
+                        Triple(iri, KG.graph, graph), Triple(iri, PROV.atTime, stamp),
+                        Triple(iri, KG.agent, by), Triple(iri, KG.revision, at),
+                        Triple(iri, KG.sequence, Literal(str(number), datatype=XSD.integer)))
+            yield from (Triple(iri, KG.recordType, NamedNode(t)) for t in sorted(change.types))
             if change.publisher:
-                facts.append(f"{iri} {KG.publisher} <{change.publisher}>")
+                yield Triple(iri, KG.publisher, NamedNode(change.publisher))
             # Properties are kept as N-Triples terms in the statements: "<iri>".
-            facts += [f"{iri} {KG.addedProperty} {p}" for p in sorted(change.added)]
-            facts += [f"{iri} {KG.removedProperty} {p}" for p in sorted(change.removed)]
-            lines.append(" . ".join(facts))
-        store.update(f"INSERT DATA {{ GRAPH {CHANGES} {{ {' . '.join(lines)} }} }}",
-                     service_graphs_only=True)
+            yield from (Triple(iri, KG.addedProperty, NamedNode(p.strip("<>")))
+                        for p in sorted(change.added))
+            yield from (Triple(iri, KG.removedProperty, NamedNode(p.strip("<>")))
+                        for p in sorted(change.removed))
+
+    if changes:
+        store.add_service_triples(CHANGES, facts())
     _forget_before(store, when - timedelta(days=retention_days()))
     return len(changes)
 

@@ -126,6 +126,8 @@ class GraphStore(Protocol):
 
     def update(self, sparql: str, *, service_graphs_only: bool = False) -> None: ...
 
+    def add_service_triples(self, graph: NamedNode, triples: Iterable[Triple]) -> None: ...
+
     def replace_graph(
         self,
         graph: NamedNode,

@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
-from graph.change_log import Snapshot, differences, record_changes, snapshot, snapshot_records
+from graph.change_log import (
+    Snapshot,
+    differences,
+    record_changes,
+    records,
+    snapshot,
+    snapshot_records,
+)
 from graph.namespaces import KG, XSD, graph_iri
 from graph.search_index import REACH as INDEX_REACH
 from graph.search_index import PreparedGraph, SearchIndex, prepare, signature
@@ -151,8 +158,11 @@ changed, record by record, goes into the change record.
         raise LoadError([Problem(provenance.source, str(error))]) from error
     if logged and before:
         subjects = compared[0]
-        after = snapshot(store, target) if subjects is None else \
-            snapshot_records(store, target, subjects)
+        if subjects is not None:
+            after = snapshot_records(store, target, subjects)
+        else:
+            # Against nothing, every record is created: its statements do not matter.
+            after = snapshot(store, target) if before[0] else records(store, target)
         record_changes(store, target, differences(before[0], after),
                        f"{provenance.loader}: {provenance.source}", store.revision())
     if index is not None and prepared:
@@ -209,7 +219,7 @@ def check_only(store: GraphStore, data: GraphData, source: str, lang: str = "vi"
 
 def drop_source(store: GraphStore, graph: NamedNode, agent: str = "drop") -> None:
     """Remove a source graph and its provenance (the one way a source leaves the store)."""
-    before = snapshot(store, graph)
+    before = records(store, graph)
     try:
         store.drop_graph(graph)
     except StoreError as error:
