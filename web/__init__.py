@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
 
     from graph.search_index import SearchIndex, index_beside
     from web import (
+        api,
         assets,
         browse,
         changes,
@@ -60,7 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
     app.after_request(remember_language)
     for blueprint in (browse.bp, sparql.bp, writes.bp, graph_store.bp, linked_data.bp, dumps.bp,
                       reports.bp, quality.bp, search.bp, pages.bp, assets.bp, changes.bp,
-                      harvesting.bp):
+                      harvesting.bp, api.bp):
         app.register_blueprint(blueprint)
     app.wsgi_app = FrontCache(  # type: ignore[method-assign]
         QueryOperation(app, app.wsgi_app), app.extensions["graph_store"],

@@ -18,6 +18,7 @@ from pyoxigraph import NamedNode
 from graph.change_feed import ChangeEntry, Cursor, Filters, count, page
 from graph.namespaces import DCAT, FOAF, KG, ORG, PREFIXES, SKOS, org_iri
 from web import get_store
+from web.http_cache import cacheable
 from web.sparql_query import error
 
 bp = Blueprint("changes", __name__)
@@ -167,7 +168,7 @@ def _json(body: dict[str, Any], headers: dict[str, str] | None = None) -> Respon
                         content_type=f"{media}; charset=utf-8" if ";" not in media
                         else media, headers=headers)
     response.vary.add("Accept")
-    return response
+    return cacheable(response)
 
 
 def compact(iri: str) -> str:
@@ -256,4 +257,4 @@ def feed() -> Response:
     body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     response = Response(body, content_type=f"{ATOM_MEDIA}; charset=utf-8")
     response.vary.add("Accept")
-    return response
+    return cacheable(response)

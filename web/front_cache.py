@@ -18,10 +18,17 @@ from web.http_cache import AnswerCache, Cached
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-PATHS = frozenset({"/sparql"})
+# The routes whose answers may be kept (only those they mark with X-Cache are): SPARQL
+# answers, and what harvesters and API clients read again and again.
+PREFIXES = ("/sparql", "/catalog", "/api/v1/", "/openapi.json", "/oai", "/changes", "/doc/",
+            "/reconcile", "/.well-known/void")
 # Headers after which Flask must decide (validation, freshness, authorisation).
 BYPASS = ("HTTP_CACHE_CONTROL", "HTTP_PRAGMA", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE",
           "HTTP_AUTHORIZATION", "HTTP_RANGE")
+
+
+NEGOTIATED = ("HTTP_ACCEPT", "HTTP_ORIGIN", "HTTP_ACCEPT_LANGUAGE", "HTTP_ACCEPT_PROFILE",
+              "HTTP_COOKIE")
 
 
 class FrontCache:
@@ -30,11 +37,15 @@ class FrontCache:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse
                  ) -> Iterable[bytes]:
-        if (environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") not in PATHS
-                or not environ.get("QUERY_STRING") or any(h in environ for h in BYPASS)):
+        path = environ.get("PATH_INFO", "")
+        if (environ.get("REQUEST_METHOD") != "GET" or not path.startswith(PREFIXES)
+                or (path == "/sparql" and not environ.get("QUERY_STRING"))
+                or any(h in environ for h in BYPASS)):
             return self.app(environ, start_response)
-        key = (self.store.revision(), environ.get("PATH_INFO"), environ["QUERY_STRING"],
-               environ.get("HTTP_ACCEPT", ""), environ.get("HTTP_ORIGIN", ""))
+        # Everything an answer is negotiated by: the format, profile, language (asked or
+        # remembered in the cookie) and the client's origin.
+        key = (self.store.revision(), path, environ.get("QUERY_STRING", ""),
+               *(environ.get(h, "") for h in NEGOTIATED))
         found = self.cache.get(key)
         if found is not None:
             start_response("200 OK", [*found.headers, ("X-Cache", "hit"),
@@ -66,11 +77,12 @@ class FrontCache:
             if close is not None:
                 close()
         headers = captured.get("headers", [])
-        # Only whole, successful SPARQL answers: the endpoint marks them with X-Cache.
+        # Only whole, successful answers that their route marked with X-Cache.
         if kept is None or not str(captured.get("status", "")).startswith("200") or not any(
                 name.lower() == "x-cache" for name, _ in headers):
             return
         keep = tuple((name, value) for name, value in headers
-                     if name.lower() not in ("x-cache", "content-length", "date", "server"))
+                     if name.lower() not in ("x-cache", "content-length", "date", "server",
+                                                 "set-cookie"))
         content_type = next((v for n, v in headers if n.lower() == "content-type"), "")
         self.cache.put(key, Cached(b"".join(kept), content_type, keep))

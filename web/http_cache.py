@@ -33,6 +33,13 @@ def stamp(response: Response, etag: str, changed_at: datetime | None) -> None:
     response.headers.setdefault("Cache-Control", "public, max-age=0, must-revalidate")
 
 
+def cacheable(response: Response) -> Response:
+    """Mark an answer that depends only on the store's revision (and the request's URL and
+    negotiation headers): the front cache keeps it while the revision stands."""
+    response.headers["X-Cache"] = "miss"
+    return response
+
+
 @dataclass(frozen=True)
 class Cached:
     body: bytes

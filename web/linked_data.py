@@ -32,6 +32,7 @@ from graph.queries import load_query, paginate
 from graph.results import stream_triples
 from graph.store import GraphStore, solutions
 from web import get_store, store_revision
+from web.http_cache import cacheable
 from web.negotiation import GRAPH_TYPES, SUFFIXES, choose_graph_format, split_suffix
 from web.pages import resource_page
 from web.sparql_query import error
@@ -96,7 +97,7 @@ def document(path: str) -> Response:
         return error(404, f"nothing is known about {resource.value}")
     response = _graph_response(triples, fmt, "linked_data/resource.html", resource)
     response.headers["Link"] = _alternates(stem)
-    return response
+    return cacheable(response)
 
 
 @bp.route("/resource")
@@ -224,7 +225,7 @@ def catalog(suffix: str | None = None) -> Response:
     response = Response(b"".join(stream_triples(triples, fmt)),
                         content_type=f"{GRAPH_TYPES[fmt]}; charset=utf-8")
     response.vary.add("Accept")
-    return response
+    return cacheable(response)
 
 
 def _date_time(text: str) -> datetime:
