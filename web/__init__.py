@@ -31,6 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
         graph_store,
         harvesting,
         linked_data,
+        oai,
         pages,
         quality,
         reports,
@@ -61,7 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
     app.after_request(remember_language)
     for blueprint in (browse.bp, sparql.bp, writes.bp, graph_store.bp, linked_data.bp, dumps.bp,
                       reports.bp, quality.bp, search.bp, pages.bp, assets.bp, changes.bp,
-                      harvesting.bp, api.bp):
+                      harvesting.bp, api.bp, oai.bp):
         app.register_blueprint(blueprint)
     app.wsgi_app = FrontCache(  # type: ignore[method-assign]
         QueryOperation(app, app.wsgi_app), app.extensions["graph_store"],
