@@ -60,10 +60,10 @@ def items(store: GraphStore) -> list[Item]:
             f" }} FILTER(isIRI(?d)) }}")):
         graph_of.setdefault(row["d"].value, row["g"].value)
         sets = sets_of.setdefault(row["d"].value, set())
-        for found in (set_of_publisher(row["publisher"].value) if row["publisher"] else None,
-                      set_of_theme(row["theme"].value) if row["theme"] else None):
-            if found:
-                sets.add(found)
+        for spec in (set_of_publisher(row["publisher"].value) if row["publisher"] else None,
+                     set_of_theme(row["theme"].value) if row["theme"] else None):
+            if spec:
+                sets.add(spec)
     last: dict[str, tuple[str, str, str | None]] = {}
     for row in solutions(store.query(
             f"SELECT ?record ?time ?activity ?publisher WHERE {{ GRAPH {CHANGES} {{ "

@@ -52,3 +52,21 @@ def fold(text: str) -> str:
         bare = "".join(c for c in unicodedata.normalize("NFD", bare)
                        if unicodedata.category(c) != "Mn").casefold()
     return " ".join(bare.split())
+
+
+# Words that people put before a unit's name, or leave out; folded, longest first.
+NAME_PREFIXES = ("thanh pho truc thuoc trung uong ", "thanh pho ", "tp. ", "tp ", "tinh ",
+                 "quan ", "huyen ", "thi xa ", "phuong ", "xa ", "thi tran ", "dac khu ")
+
+
+def name_key(text: str) -> str:
+    """A unit name folded, without the kind word in front.
+
+    >>> name_key("Tỉnh Đồng Tháp") == name_key("dong thap") == name_key("TP. Đồng Tháp")
+    True
+    """
+    folded = fold(text)
+    for prefix in NAME_PREFIXES:
+        if folded.startswith(prefix):
+            return folded[len(prefix):]
+    return folded

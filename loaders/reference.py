@@ -11,12 +11,9 @@ from pyoxigraph import NamedNode
 from graph.namespaces import UNIT_LEVEL, scheme_iri
 from graph.queries import load_query
 from graph.store import GraphStore, solutions
-from graph.text import fold
+from graph.text import fold, name_key
 
 CODE_LENGTH = {"province": 2, "district": 3, "commune": 5}
-# Words that people put before a unit's name, or leave out; folded, longest first.
-NAME_PREFIXES = ("thanh pho truc thuoc trung uong ", "thanh pho ", "tp. ", "tp ", "tinh ",
-                 "quan ", "huyen ", "thi xa ", "phuong ", "xa ", "thi tran ", "dac khu ")
 
 
 @dataclass
@@ -31,19 +28,6 @@ class UnitRef:
     full_name: str
     parent: NamedNode | None = None
     successors: list[tuple[NamedNode, str]] = field(default_factory=list)
-
-
-def name_key(text: str) -> str:
-    """A unit name folded, without the kind word in front.
-
-    >>> name_key("Tỉnh Đồng Tháp") == name_key("dong thap") == name_key("TP. Đồng Tháp")
-    True
-    """
-    folded = fold(text)
-    for prefix in NAME_PREFIXES:
-        if folded.startswith(prefix):
-            return folded[len(prefix):]
-    return folded
 
 
 class UnitIndex:

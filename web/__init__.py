@@ -21,6 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
     """Build the web app around one GraphStore (opened from ``STORE`` unless given)."""
     from flask import Flask
 
+    from graph.reconcile_index import ReconcileIndexCache
     from graph.search_index import SearchIndex, index_beside
     from web import (
         api,
@@ -34,6 +35,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
         oai,
         pages,
         quality,
+        reconcile,
         reports,
         search,
         sparql,
@@ -56,13 +58,14 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
                                                  int(app.config["CACHE_ENTRY_KB"]) << 10)
     index_path = app.config["SEARCH_INDEX"] or index_beside(app.extensions["graph_store"])
     app.extensions["search_index"] = SearchIndex(Path(index_path) if index_path else None)
+    app.extensions["reconcile_index"] = ReconcileIndexCache()
     app.context_processor(template_globals)
     app.before_request(conditional_get)
     app.after_request(stamp_get)
     app.after_request(remember_language)
     for blueprint in (browse.bp, sparql.bp, writes.bp, graph_store.bp, linked_data.bp, dumps.bp,
                       reports.bp, quality.bp, search.bp, pages.bp, assets.bp, changes.bp,
-                      harvesting.bp, api.bp, oai.bp):
+                      harvesting.bp, api.bp, oai.bp, reconcile.bp):
         app.register_blueprint(blueprint)
     app.wsgi_app = FrontCache(  # type: ignore[method-assign]
         QueryOperation(app, app.wsgi_app), app.extensions["graph_store"],

@@ -104,7 +104,8 @@ def _media(asked: str | None) -> str:
 def _list_answer(kind: Kind, items: list[dict[str, Any]], total: int | None,
                  cursor: str | None, fields: list[str] | None, media: str | None,
                  facets: dict[str, Any] | None = None) -> Response:
-    args = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "after"}
+    args: dict[str, Any] = {k: v for k, v in request.args.to_dict(flat=False).items()
+                            if k != "after"}
     next_url = (url_for(request.endpoint or "", **(request.view_args or {}), **args,
                         after=cursor) if cursor else None)
     if _media(media) == CSV:

@@ -131,9 +131,9 @@ def _answer(root: ET.Element, verb: str, args: dict[str, str]) -> None:
             _text(item, "setName", name)
     elif verb == "GetRecord":
         _format(args["metadataPrefix"])
-        item = _find(args["identifier"])
+        record = _find(args["identifier"])
         node = ET.SubElement(root, f"{{{OAI}}}GetRecord")
-        _records(node, [item], args["metadataPrefix"])
+        _records(node, [record], args["metadataPrefix"])
     else:
         _list(root, verb, args)
 
