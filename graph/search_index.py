@@ -147,6 +147,11 @@ class SearchIndex:
         with self._write_lock:
             self._offered[info.name.value] = (signature(info), prepared)
 
+    @property
+    def revision(self) -> int | None:
+        """The store revision the index was last brought up to date with."""
+        return self._revision
+
     def sync(self, store: GraphStore) -> list[str]:
         """Re-index the graphs that changed since the last sync; return their names."""
         revision = store.revision()

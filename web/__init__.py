@@ -33,6 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
         harvesting,
         linked_data,
         oai,
+        operations,
         pages,
         quality,
         reconcile,
@@ -67,9 +68,11 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
                       reports.bp, quality.bp, search.bp, pages.bp, assets.bp, changes.bp,
                       harvesting.bp, api.bp, oai.bp, reconcile.bp):
         app.register_blueprint(blueprint)
+    front = app.extensions["front_cache"] = AnswerCache(int(app.config["CACHE_MB"]) << 20,
+                                                        int(app.config["CACHE_ENTRY_KB"]) << 10)
     app.wsgi_app = FrontCache(  # type: ignore[method-assign]
-        QueryOperation(app, app.wsgi_app), app.extensions["graph_store"],
-        AnswerCache(int(app.config["CACHE_MB"]) << 20, int(app.config["CACHE_ENTRY_KB"]) << 10))
+        QueryOperation(app, app.wsgi_app), app.extensions["graph_store"], front)
+    operations.install(app)
     return app
 
 

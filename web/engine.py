@@ -79,6 +79,7 @@ class Engine:
         self._proc: subprocess.Popen[bytes] | None = None
         self._started_at = 0.0
         self._stopping = False
+        self.restarts = 0
 
     def start(self) -> None:
         command = [*oxigraph_command(), "serve", "--location", str(self.location),
@@ -89,9 +90,10 @@ class Engine:
         _wait(proc, self.url)
         self._proc, self._started_at = proc, time.monotonic()
         # Replaced whole, so that the app never reads half a number. The second number is
-        # the serving process: a later start can tell an engine left by a killed one.
+        # the serving process: a later start can tell an engine left by a killed one. The
+        # third, how often it was started again, is for the worker's /metrics.
         written = self.pid_file.with_name(self.pid_file.name + ".new")
-        written.write_text(f"{proc.pid} {os.getpid()}\n")
+        written.write_text(f"{proc.pid} {os.getpid()} {self.restarts}\n")
         os.replace(written, self.pid_file)
         threading.Thread(target=self._supervise, args=(proc,), name="engine-supervisor",
                          daemon=True).start()
@@ -114,6 +116,7 @@ class Engine:
                 return
             began = time.monotonic()
             self._proc = None
+            self.restarts += 1
             try:
                 self.start()
             except RuntimeError as failed:
@@ -130,8 +133,14 @@ class Engine:
 
 def engine_pids(pid_file: Path) -> tuple[int, int]:
     """The engine's pid and its serving process's, as ``Engine.start`` wrote them."""
-    engine_pid, server_pid = pid_file.read_text().split()
+    engine_pid, server_pid = pid_file.read_text().split()[:2]
     return int(engine_pid), int(server_pid)
+
+
+def engine_restarts(pid_file: Path) -> int:
+    """How often the serving process started its engine again (it died or was stopped)."""
+    fields = pid_file.read_text().split()
+    return int(fields[2]) if len(fields) > 2 else 0
 
 
 class EngineControl:
@@ -184,6 +193,14 @@ class EngineControl:
 
     def _pid(self) -> int:
         return engine_pids(self.pid_file)[0]
+
+    def status(self) -> dict[str, object]:
+        """The engine's pid and restarts as the pid file tells them (for /health, /metrics)."""
+        try:
+            return {"pid": self._pid(), "restarts": engine_restarts(self.pid_file),
+                    "stopped_for_time_limit": self.generation}
+        except (OSError, ValueError) as failed:
+            return {"error": str(failed), "stopped_for_time_limit": self.generation}
 
 
 class Watch:

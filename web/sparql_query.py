@@ -278,6 +278,9 @@ def _answer(app: Flask, store: GraphStore, revision: int, request: Request,
                 continue
             watchdog.cancel()
             return _failed(bad, watchdog.fired, timeout)
+    metrics = app.extensions.get("metrics")
+    if metrics is not None:
+        metrics.queries.observe(time.monotonic() - started)
     if time.monotonic() - started > timeout:
         watchdog.cancel()
         return error(503, f"query took longer than {timeout:g} s")
