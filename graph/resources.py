@@ -44,3 +44,19 @@ def shape_names() -> list[str]:
 def shapes(name: str) -> bytes:
     """The Turtle text of one shipped shapes file."""
     return _turtle_files("shapes")[name].read_bytes()
+
+
+def profile_shape_names(profile: str) -> list[str]:
+    """The shapes an export profile's output is checked against (``shapes/<profile>/``);
+    they judge what the service writes, not what it loads, so the gate does not read them.
+
+    >>> profile_shape_names("dcat-ap")
+    ['mandatory', 'range']
+    """
+    folder = files("shapes") / profile
+    return sorted(e.name.removesuffix(".ttl") for e in folder.iterdir() if e.name.endswith(".ttl"))
+
+
+def profile_shapes(profile: str, name: str) -> bytes:
+    """The Turtle text of one of an export profile's shapes files."""
+    return (files("shapes") / profile / f"{name}.ttl").read_bytes()

@@ -21,6 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
     """Build the web app around one GraphStore (opened from ``STORE`` unless given)."""
     from flask import Flask
 
+    from graph.profiles import load_profiles
     from graph.reconcile_index import ReconcileIndexCache
     from graph.search_index import SearchIndex, index_beside
     from web import (
@@ -60,6 +61,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
     index_path = app.config["SEARCH_INDEX"] or index_beside(app.extensions["graph_store"])
     app.extensions["search_index"] = SearchIndex(Path(index_path) if index_path else None)
     app.extensions["reconcile_index"] = ReconcileIndexCache()
+    if app.config["PROFILES_DIR"]:
+        load_profiles(Path(app.config["PROFILES_DIR"]))
     app.context_processor(template_globals)
     app.before_request(conditional_get)
     app.after_request(stamp_get)
@@ -96,6 +99,9 @@ DEFAULTS: dict[str, Any] = {
     # Map tiles: any XYZ tile server; pages stay useful when tiles cannot load.
     "TILE_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "TILE_ATTRIBUTION": "© OpenStreetMap contributors",
+    # A folder of .rq CONSTRUCT files, each one more profile of the resource documents
+    # (graph/profiles.py says what their header holds); empty: only the shipped profiles.
+    "PROFILES_DIR": "",
 }
 
 

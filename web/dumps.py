@@ -29,13 +29,16 @@ from flask import (
 from graph.results import stream_triples
 from graph.store import GraphStore
 from web import get_store, store_revision
+from web.linked_data import all_datasets, catalogue_document
 from web.sparql_query import error
 
 bp = Blueprint("dumps", __name__)
 
 FORMATS = {"nq": ("application/n-quads", "N-Quads (every named graph)"),
            "nt": ("application/n-triples", "N-Triples (the union of the graphs)"),
-           "ttl": ("text/turtle", "Turtle (the union of the graphs)")}
+           "ttl": ("text/turtle", "Turtle (the union of the graphs)"),
+           "dcat-ap.ttl": ("text/turtle", "DCAT-AP 3.0.1 (every catalogue, dataset and "
+                           "distribution, as /catalog writes them)")}
 _LOCK = threading.Lock()
 
 
@@ -57,6 +60,10 @@ def current_dumps(store: GraphStore, folder: Path, revision: int) -> dict[str, A
             with gzip.open(path, "wb") as out:
                 if fmt == "nq":
                     store.dump(out)  # type: ignore[arg-type]
+                elif fmt == "dcat-ap.ttl":
+                    document = catalogue_document(store, all_datasets(store))
+                    for chunk in stream_triples(document, "ttl"):
+                        out.write(chunk)
                 else:
                     triples = store.stream_query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
                     for chunk in stream_triples(triples, fmt):  # type: ignore[arg-type]

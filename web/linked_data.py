@@ -26,8 +26,11 @@ from flask import (
 )
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryTriples, Triple
 
+from graph import profiles
 from graph.change_feed import changed_since
+from graph.dcat_ap import as_dcat_ap
 from graph.namespaces import DCAT, HYDRA, PREFIXES, RDF, VOID, XSD
+from graph.profiles import describe
 from graph.queries import load_query, paginate
 from graph.results import stream_triples
 from graph.store import GraphStore, solutions
@@ -38,6 +41,8 @@ from web.pages import resource_page
 from web.sparql_query import error
 
 bp = Blueprint("linked_data", __name__)
+# Datasets per DESCRIBE: the query text holds their IRIs.
+DESCRIBE_BATCH = 500
 EXTENSIONS = {"ttl": "ttl", "nt": "nt", "jsonld": "jsonld", "rdfxml": "rdf"}
 
 
@@ -72,31 +77,119 @@ def thing(path: str) -> Response:
 
 @bp.route("/doc/<path:path>")
 def document(path: str) -> Response:
-    """The document about ``{BASE_IRI}id/<path>``: its concise bounded description plus the
-    labels of what it links to, in the negotiated format."""
+    """The document about ``{BASE_IRI}id/<path>`` in the negotiated profile (``_profile`` or
+    ``Accept-Profile``; ``?_profile=alt`` lists them) and format (suffix, ``_mediatype``,
+    ``format`` or ``Accept``)."""
     stem, fmt = split_suffix(path)
-    if fmt is None:
-        fmt = choose_graph_format(request, html=True)
-        if fmt is None:
-            return error(406, "descriptions come as HTML, " + ", ".join(GRAPH_TYPES.values()))
     try:
         resource = NamedNode(f"{base_iri()}id/{stem}")
     except ValueError:
         abort(404)
-    if fmt == "html":
-        alternates = {ext: url_for("linked_data.document", path=f"{stem}.{ext}")
-                      for ext in ("ttl", "jsonld", "rdf", "nt")}
-        page = resource_page(resource, alternates)
+    asked = request.args.get("_profile")
+    plain = asked is None and "Accept-Profile" not in request.headers
+    if fmt is None:
+        fmt = choose_graph_format(request, html=True)
+        if fmt is None:
+            return error(406, "descriptions come as HTML, " + ", ".join(GRAPH_TYPES.values()))
+    if plain and fmt == "html":
+        page = resource_page(resource, _html_alternates(stem))
         if page is not None:
             response = Response(page, mimetype="text/html")
-            response.vary.add("Accept")
+            response.vary.update(("Accept", "Accept-Profile"))
             response.headers["Link"] = _alternates(stem)
+            response.headers["Content-Profile"] = f"<{profiles.NATIVE.iri}>"
             return response
-    triples = describe(get_store(), resource)
-    if not any(t.subject == resource for t in triples):
+    store = get_store()
+    native = describe(store, resource)
+    if not any(t.subject == resource for t in native):
         return error(404, f"nothing is known about {resource.value}")
-    response = _graph_response(triples, fmt, "linked_data/resource.html", resource)
-    response.headers["Link"] = _alternates(stem)
+    offered = profiles.offered(profiles.classes_of(native, resource))
+    if asked == "alt":
+        return _alternate_profiles(stem, resource, offered)
+    profile = _chosen_profile(asked, request.headers.get("Accept-Profile", ""), offered)
+    if profile is None:
+        return error(406, f"profile {asked!r} is not offered for this resource; offered: "
+                     + ", ".join(f"{p.token} <{p.iri}>" for p in offered))
+    if fmt not in profile.formats:
+        fmt = profile.formats[0]
+    if profile is profiles.NATIVE and fmt == "html":
+        page = resource_page(resource, _html_alternates(stem))
+        if page is not None:
+            response = Response(page, mimetype="text/html")
+            response.vary.update(("Accept", "Accept-Profile"))
+            response.headers["Content-Profile"] = f"<{profile.iri}>"
+            response.headers["Link"] = _profile_links(stem, offered)
+            return response
+    triples = native if profile is profiles.NATIVE else profile.make(store, resource)
+    if fmt == "jsonld" and profile.context is not None:
+        response = Response(profiles.compact_json_ld(triples, profile.context),
+                            content_type=f"{GRAPH_TYPES[fmt]}; charset=utf-8")
+        response.vary.add("Accept")
+    else:
+        response = _graph_response(triples, fmt, "linked_data/resource.html", resource)
+    response.vary.add("Accept-Profile")
+    response.headers["Content-Profile"] = f"<{profile.iri}>"
+    response.headers["Link"] = _profile_links(stem, offered)
+    return cacheable(response)
+
+
+def _html_alternates(stem: str) -> dict[str, str]:
+    return {ext: url_for("linked_data.document", path=f"{stem}.{ext}")
+            for ext in ("ttl", "jsonld", "rdf", "nt")}
+
+
+def _chosen_profile(asked: str | None, header: str, offered: list[profiles.Profile]
+                    ) -> profiles.Profile | None:
+    """The profile named by ``_profile`` (None if not offered), else the most wanted of
+    ``Accept-Profile`` that is offered, else the native one."""
+    if asked is not None:
+        found = profiles.find(asked)
+        return found if found in offered else None
+    wanted: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        name, *params = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if name:
+            wanted.append((-quality, position, name.strip("<>")))
+    for quality, _, name in sorted(wanted):
+        found = profiles.find(name)
+        if quality < 0 and found in offered:
+            return found
+    return profiles.NATIVE
+
+
+def _profile_url(stem: str, profile: profiles.Profile, fmt: str) -> str:
+    return url_for("linked_data.document", path=stem, _profile=profile.token,
+                   _mediatype=GRAPH_TYPES.get(fmt, "text/html"), _external=True)
+
+
+def _profile_links(stem: str, offered: list[profiles.Profile]) -> str:
+    """Every profile and format of this document (conneg-by-ap's Link header)."""
+    links = [f'<{_profile_url(stem, p, fmt)}>; rel="alternate"; '
+             f'type="{GRAPH_TYPES.get(fmt, "text/html")}"; profile="{p.iri}"'
+             for p in offered for fmt in p.formats]
+    return ", ".join(links)
+
+
+def _alternate_profiles(stem: str, resource: NamedNode, offered: list[profiles.Profile]
+                        ) -> Response:
+    """``?_profile=alt``: the profiles and formats the document comes in."""
+    body = {"resource": resource.value, "default": profiles.NATIVE.token, "profiles": [
+        {"token": p.token, "iri": p.iri, "title": p.title,
+         "representations": [{"mediaType": GRAPH_TYPES.get(fmt, "text/html"),
+                              "url": _profile_url(stem, p, fmt)} for fmt in p.formats]}
+        for p in offered]}
+    response = Response(json.dumps(body, ensure_ascii=False, indent=1),
+                        mimetype="application/json")
+    response.headers["Content-Profile"] = "<http://www.w3.org/ns/dx/conneg/altr>"
+    response.headers["Link"] = _profile_links(stem, offered)
     return cacheable(response)
 
 
@@ -146,16 +239,6 @@ def ontology(name: str, suffix: str | None = None) -> Response:
     if not triples:
         return error(404, f"no ontology {namespace.value}")
     return _graph_response(triples, fmt, "linked_data/resource.html", namespace)
-
-
-def describe(store: GraphStore, resource: NamedNode) -> list[Triple]:
-    """Concise bounded description (DESCRIBE) plus the labels of linked resources."""
-    found: list[Triple] = []
-    for sparql in ("DESCRIBE ?resource", load_query("resource_labels")):
-        result = store.query(sparql, bindings={"resource": resource})
-        if isinstance(result, QueryTriples):
-            found.extend(result)
-    return list(dict.fromkeys(found))
 
 
 def _graph_response(triples: list[Triple], fmt: str, template: str, focus: NamedNode
@@ -216,12 +299,7 @@ def catalog(suffix: str | None = None) -> Response:
                       and _date_time(row["modified"].value) >= since)]
     total = len(everything)
     chosen = everything[(page - 1) * size: page * size]
-    triples = list(store.query(load_query("catalog_header")))  # type: ignore[arg-type]
-    triples += describe_datasets(store, chosen)
-    on_page = set(chosen)
-    triples += [Triple(row["catalog"], DCAT.dataset, row["dataset"]) for row in solutions(
-        store.query(load_query("catalog_members"))) if row["dataset"] in on_page]
-    triples += _hydra(page, size, total, since_text)
+    triples = catalogue_document(store, chosen) + _hydra(page, size, total, since_text)
     response = Response(b"".join(stream_triples(triples, fmt)),
                         content_type=f"{GRAPH_TYPES[fmt]}; charset=utf-8")
     response.vary.add("Accept")
@@ -231,6 +309,22 @@ def catalog(suffix: str | None = None) -> Response:
 def _date_time(text: str) -> datetime:
     value = datetime.fromisoformat(text)
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def catalogue_document(store: GraphStore, datasets: list[Any]) -> list[Triple]:
+    """The catalogues with ``datasets`` and their distributions, in DCAT-AP 3.0.1: a page of
+    /catalog, or (every dataset, in batches) the DCAT-AP dump."""
+    triples = list(store.query(load_query("catalog_header")))  # type: ignore[arg-type]
+    for start in range(0, len(datasets), DESCRIBE_BATCH):
+        triples += describe_datasets(store, datasets[start:start + DESCRIBE_BATCH])
+    chosen = set(datasets)
+    triples += [Triple(row["catalog"], DCAT.dataset, row["dataset"]) for row in solutions(
+        store.query(load_query("catalog_members"))) if row["dataset"] in chosen]
+    return as_dcat_ap(store, triples)
+
+
+def all_datasets(store: GraphStore) -> list[Any]:
+    return [row["dataset"] for row in solutions(store.query(load_query("catalog_datasets")))]
 
 
 def describe_datasets(store: GraphStore, datasets: list[Any]) -> list[Triple]:

@@ -44,7 +44,8 @@ def split_suffix(path: str) -> tuple[str, str | None]:
 
 def asked_format(request: Request) -> str | None:
     """The `format` (or `output`) parameter, if any, in its canonical spelling."""
-    asked = request.values.get("format") or request.values.get("output")
+    asked = (request.values.get("format") or request.values.get("output")
+             or request.values.get("_mediatype"))
     return ALIASES.get(asked, asked) if asked else None
 
 
