@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
         operations,
         pages,
         quality,
+        queries,
         reconcile,
         reports,
         search,
@@ -75,6 +76,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
                                                         int(app.config["CACHE_ENTRY_KB"]) << 10)
     app.wsgi_app = FrontCache(  # type: ignore[method-assign]
         QueryOperation(app, app.wsgi_app), app.extensions["graph_store"], front)
+    queries.install(app)
     operations.install(app)
     return app
 
@@ -102,6 +104,9 @@ DEFAULTS: dict[str, Any] = {
     # A folder of .rq CONSTRUCT files, each one more profile of the resource documents
     # (graph/profiles.py says what their header holds); empty: only the shipped profiles.
     "PROFILES_DIR": "",
+    # A folder of canned .rq queries added to (or replacing) the shipped ones in
+    # graph/canned/ (graph/canned_queries.py says what their header holds).
+    "QUERIES_DIR": "",
 }
 
 

@@ -39,6 +39,7 @@ from web.api_spec import Answer, Api, Param
 from web.http_cache import cacheable
 from web.i18n import language
 from web.problems import problem
+from web.queries import openapi_paths
 from web.search import search_index
 
 bp = Blueprint("api", __name__)
@@ -327,6 +328,7 @@ def catalog(id: str, fields: str | None, lang: str | None) -> Response:
 def openapi() -> Response:
     """The OpenAPI 3.1 document, made from the declarations above."""
     document = api.document(request.host_url.rstrip("/"))
+    document["paths"].update(openapi_paths())
     return cacheable(Response(json.dumps(document, ensure_ascii=False, indent=1),
                               mimetype="application/json"))
 

@@ -7,7 +7,10 @@ from typing import Any
 from flask import Response, request, url_for
 
 TEXT: dict[str, dict[str, str]] = {
-    "vi": {"title": "Đồ thị tri thức VUSTA", "datasets": "Tập dữ liệu",
+    "vi": {"title": "Đồ thị tri thức VUSTA", "queries": "Truy vấn có sẵn",
+           "queries_intro": "Các truy vấn SPARQL có tham số, chạy được ngay; mỗi truy vấn "
+                            "cũng là một đường dẫn của API.",
+           "parameters": "Tham số", "answer_format": "Định dạng", "datasets": "Tập dữ liệu",
            "organisations": "Tổ chức", "units": "Đơn vị hành chính",
            "schemes": "Bộ từ vựng", "graphs": "Đồ thị nguồn", "graph": "Đồ thị",
            "triples": "Bộ ba", "loaded": "Nạp lúc", "source": "Nguồn",
@@ -96,6 +99,10 @@ TEXT: dict[str, dict[str, str]] = {
            "no_quality": "No quality scores yet: run kg quality.",
            "rating_excellent": "Excellent", "rating_good": "Good",
            "rating_sufficient": "Sufficient", "rating_bad": "Bad",
+           "queries": "Ready-made queries",
+           "queries_intro": "Parameterised SPARQL queries to run at once; each is also a "
+                            "route of the API.",
+           "parameters": "Parameters", "answer_format": "Format",
            "search": "Search", "search_placeholder": "Find datasets, organisations, places…",
            "search_button": "Search", "facet_kind": "Kind", "kind_dataset": "Dataset",
            "kind_organisation": "Organisation", "kind_place": "Place", "facet_theme": "Theme",
