@@ -52,6 +52,10 @@ def _describe(query: CannedQuery) -> dict[str, Any]:
 @bp.route("/api/v1/queries")
 def listing() -> Response:
     """Every canned query with its parameters."""
+    unknown = sorted(set(request.args) - {"lang"})
+    if unknown:
+        return problem(400, "Unknown parameter",
+                       f"not a parameter of this route: {', '.join(unknown)}")
     body = {"items": [_describe(q) for q in queries().values()]}
     return cacheable(Response(json.dumps(body, ensure_ascii=False, indent=1), mimetype=JSON))
 
@@ -107,10 +111,14 @@ def openapi_paths() -> dict[str, Any]:
         "schema": {"$ref": "#/components/schemas/Problem"}}}
     paths: dict[str, Any] = {"/api/v1/queries": {"get": {
         "operationId": "queries", "summary": "The canned queries", "tags": ["queries"],
+        "parameters": [{"name": "lang", "in": "query", "required": False,
+                        "description": "Language of the answer's labels",
+                        "schema": {"type": "string", "enum": ["vi", "en"]}}],
         "description": "Every canned query with its parameters and formats.",
         "responses": {"200": {"description": "OK", "content": {JSON: {"schema": {
             "type": "object", "required": ["items"],
-            "properties": {"items": {"type": "array", "items": {"type": "object"}}}}}}}}}}}
+            "properties": {"items": {"type": "array", "items": {"type": "object"}}}}}}},
+            "400": {"description": "An unknown parameter", "content": problem_ref}}}}}
     for query in queries().values():
         parameters = [{"name": p.name, "in": "query", "required": p.default is None,
                        "description": p.description or p.type,
@@ -118,6 +126,9 @@ def openapi_paths() -> dict[str, Any]:
                                   **({"format": "iri"} if p.type == "iri" else {}),
                                   **({"default": p.default} if p.default is not None else {})}}
                       for p in query.params]
+        parameters.append({"name": "lang", "in": "query", "required": False,
+                           "description": "Language of the answer's labels",
+                           "schema": {"type": "string", "enum": ["vi", "en"]}})
         parameters.append({"name": "_mediatype", "in": "query", "required": False,
                            "description": "Answer format (else the Accept header)",
                            "schema": {"type": "string", "enum": list(FORMATS)}})
