@@ -223,27 +223,33 @@ def _record(graph: _Graph, subject: Any, kind: Kind, lang: str,
     return record
 
 
-def _paths(kind: Kind, depth: int = 0) -> list[tuple[NamedNode, ...]]:
+def _paths(kind: Kind, depth: int = 0, fields: Sequence[str] | None = None
+           ) -> list[tuple[NamedNode, ...]]:
     paths = []
     for field in kind.fields:
+        if fields is not None and field.key not in fields:
+            continue
         paths.append(field.path)
         if field.nested and depth == 0:
             paths += [(*field.path, *inner) for inner in _paths(KINDS[field.nested], 1)]
     return paths
 
 
-def _query(kind: Kind, iris: Sequence[str]) -> str:
-    """One CONSTRUCT for the records, every step of their fields' paths and the labels of
-    what they link to. The IRIs come from the store or the search index and are written as
-    N-Triples terms by pyoxigraph; nothing else goes into the text."""
+def _query(kind: Kind, iris: Sequence[str], fields: Sequence[str] | None = None) -> str:
+    """One CONSTRUCT for the records, every step of their (chosen) fields' paths and the
+    labels of what they link to. The IRIs come from the store or the search index and are
+    written as N-Triples terms by pyoxigraph; nothing else goes into the text."""
     values = " ".join(str(NamedNode(iri)) for iri in iris)
-    paths = _paths(kind)
+    paths = _paths(kind, fields=fields)
     steps = dict.fromkeys("/".join(str(p) for p in path[:length])
                           for path in paths for length in range(1, len(path) + 1))
     wanted = dict.fromkeys([*(p for path in paths for p in path[1:]), *LABELS])
+    own = "{ ?r ?p ?o BIND(?r AS ?s) }"
+    if not steps:
+        return f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?r {{ {values} }} {own} }}"
     return (
         f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?r {{ {values} }} "
-        f"{{ ?r ?p ?o BIND(?r AS ?s) }} UNION {{ ?r {'|'.join(steps)} ?s . ?s ?p ?o "
+        f"{own} UNION {{ ?r {'|'.join(steps)} ?s . ?s ?p ?o "
         f"FILTER(isBlank(?s) || ?p IN ({', '.join(str(p) for p in wanted)})) }} }}")
 
 
@@ -253,7 +259,9 @@ def records(store: GraphStore, kind: Kind, iris: Sequence[str], lang: str = "vi"
     does not know are left out)."""
     if not iris:
         return []
-    result = store.query(_query(kind, iris))
+    # Only the paths of the fields asked for: the JSON list of 100 titles took 0.33 s when
+    # every path (distributions, labels of publishers and places) was followed.
+    result = store.query(_query(kind, iris, fields))
     if not isinstance(result, QueryTriples):
         raise TypeError("CONSTRUCT must give triples")
     graph = _Graph(result)

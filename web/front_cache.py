@@ -21,7 +21,10 @@ WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 # The routes whose answers may be kept (only those they mark with X-Cache are): SPARQL
 # answers, and what harvesters and API clients read again and again.
 PREFIXES = ("/sparql", "/catalog", "/api/v1/", "/openapi.json", "/oai", "/changes", "/doc/",
-            "/reconcile", "/.well-known/void")
+            "/reconcile", "/.well-known/void", "/search")
+# Pages that depend only on the revision and the language too (cookie and Accept-Language
+# are in the key): the home page.
+EXACT = frozenset({"/"})
 # Headers after which Flask must decide (validation, freshness, authorisation).
 BYPASS = ("HTTP_CACHE_CONTROL", "HTTP_PRAGMA", "HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE",
           "HTTP_AUTHORIZATION", "HTTP_RANGE")
@@ -38,7 +41,8 @@ class FrontCache:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse
                  ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if (environ.get("REQUEST_METHOD") != "GET" or not path.startswith(PREFIXES)
+        if (environ.get("REQUEST_METHOD") != "GET"
+                or not (path.startswith(PREFIXES) or path in EXACT)
                 or (path == "/sparql" and not environ.get("QUERY_STRING"))
                 or any(h in environ for h in BYPASS)):
             return self.app(environ, start_response)

@@ -98,7 +98,7 @@ def document(path: str) -> Response:
             response.vary.update(("Accept", "Accept-Profile"))
             response.headers["Link"] = _alternates(stem)
             response.headers["Content-Profile"] = f"<{profiles.NATIVE.iri}>"
-            return response
+            return cacheable(response)
     store = get_store()
     native = describe(store, resource)
     if not any(t.subject == resource for t in native):
@@ -119,7 +119,7 @@ def document(path: str) -> Response:
             response.vary.update(("Accept", "Accept-Profile"))
             response.headers["Content-Profile"] = f"<{profile.iri}>"
             response.headers["Link"] = _profile_links(stem, offered)
-            return response
+            return cacheable(response)
     triples = native if profile is profiles.NATIVE else profile.make(store, resource)
     if fmt == "jsonld" and profile.context is not None:
         response = Response(profiles.compact_json_ld(triples, profile.context),

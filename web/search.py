@@ -16,6 +16,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 
 from graph.search_index import FACETS, FILTER_ONLY, SearchIndex, SearchPage
 from web import get_store
+from web.http_cache import cacheable
 from web.i18n import language, texts
 from web.sparql_query import error
 
@@ -61,8 +62,8 @@ def search(suffix: str | None = None) -> Response:
                                      cursor=request.args.get("after") or None, limit=limit)
     except ValueError as bad:
         return error(400, str(bad))
-    return listing_response(page, fmt, "search.search", "search/results.html",
-                            {"q": text, "limit": limit})
+    return cacheable(listing_response(page, fmt, "search.search", "search/results.html",
+                                      {"q": text, "limit": limit}))
 
 
 def listing_response(page: SearchPage, fmt: str, endpoint: str, template: str,
