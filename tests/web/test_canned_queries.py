@@ -125,7 +125,7 @@ def test_in_openapi_and_on_a_page(served: str) -> None:
         operation = document["paths"][f"/api/v1/queries/{name}"]["get"]
         assert "text/csv" in operation["responses"]["200"]["content"]
     parameters = document["paths"]["/api/v1/queries/organisations-of-kind"]["get"]["parameters"]
-    assert {p["name"] for p in parameters} == {"kind", "name", "_mediatype"}
+    assert {p["name"] for p in parameters} == {"kind", "name", "lang", "_mediatype"}
     page = requests.get(f"{served}/queries", params={"lang": "en"}, timeout=30)
     assert page.status_code == 200
     assert 'action="/api/v1/queries/units-succeeding"' in page.text
