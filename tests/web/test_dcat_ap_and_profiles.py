@@ -229,4 +229,7 @@ def test_real_harvested_catalogues_are_written_in_dcat_ap(
                 "http://www.w3.org/ns/hydra/core#next")))
             url = str(following[0]) if following else None
         assert teramo == 11
-        assert json.loads(requests.get(f"{served}/health", timeout=30).text)["status"] == "ok"
+        health = json.loads(requests.get(f"{served}/health", timeout=30).text)
+        assert health["status"] == "ok"
+        assert health["checks"]["last_harvest"]["graph"].endswith("/graph/harvest/teramo")
+        assert health["checks"]["last_harvest"]["at"]
