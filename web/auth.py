@@ -1,7 +1,11 @@
-"""Write tokens: kept hashed in a file, several allowed, checked in constant time.
+"""Write tokens: kept hashed in a file, several allowed, checked in constant time, each with
+its scopes and, if given, an expiry.
 
 Tokens are 256-bit random strings, so a plain SHA-256 suffices to keep the file harmless; a
-slow password hash would only slow every write down.
+slow password hash would only slow every write down. Scopes: ``admin`` (everything),
+``harvest`` (run harvests), ``read`` (read what is not public), ``publisher:<org id>`` (an
+organisation's own datasets). A token written before scopes existed is an admin token, as it
+was. Every use of a token is logged (name, scopes, method, path, client address).
 """
 
 from __future__ import annotations
@@ -10,16 +14,45 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from flask import Response, current_app, request
 
 F = TypeVar("F", bound=Callable[..., Any])
+SCOPE = re.compile(r"admin|harvest|read|publisher:[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who a token belongs to and what it may do."""
+
+    name: str
+    scopes: tuple[str, ...]
+    expires: datetime | None = None
+
+    @property
+    def expired(self) -> bool:
+        return self.expires is not None and self.expires <= datetime.now(UTC)
+
+    def allows(self, scope: str) -> bool:
+        return "admin" in self.scopes or scope in self.scopes
+
+
+def check_scopes(scopes: Sequence[str]) -> tuple[str, ...]:
+    """The scopes, each checked; ValueError names one that is not a scope."""
+    for scope in scopes:
+        if not SCOPE.fullmatch(scope):
+            raise ValueError(f"{scope!r} is not a scope (admin, harvest, read or "
+                             "publisher:<organisation id>)")
+    return tuple(dict.fromkeys(scopes)) or ("admin",)
 
 
 class TokenFile:
@@ -28,26 +61,30 @@ class TokenFile:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def _read(self) -> dict[str, dict[str, str]]:
+    def _read(self) -> dict[str, dict[str, Any]]:
         try:
-            data: dict[str, dict[str, str]] = json.loads(self.path.read_text(encoding="utf-8"))
+            data: dict[str, dict[str, Any]] = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
         return data
 
-    def _write(self, data: dict[str, dict[str, str]]) -> None:
+    def _write(self, data: dict[str, dict[str, Any]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.path.with_suffix(".tmp")
         temporary.write_text(json.dumps(data, indent=2), encoding="utf-8")
         os.chmod(temporary, 0o600)
         temporary.replace(self.path)
 
-    def create(self, name: str) -> str:
+    def create(self, name: str, scopes: Sequence[str] = ("admin",),
+               expires: datetime | None = None) -> str:
         """A new token for ``name`` (replacing its old one); only its hash is kept."""
         token = secrets.token_urlsafe(32)
         data = self._read()
         data[name] = {"sha256": _digest(token),
-                      "created": datetime.now(UTC).replace(microsecond=0).isoformat()}
+                      "created": datetime.now(UTC).replace(microsecond=0).isoformat(),
+                      "scopes": list(check_scopes(scopes))}
+        if expires is not None:
+            data[name]["expires"] = expires.astimezone(UTC).replace(microsecond=0).isoformat()
         self._write(data)
         return token
 
@@ -62,32 +99,75 @@ class TokenFile:
     def names(self) -> list[str]:
         return sorted(self._read())
 
-    def holder(self, token: str) -> str | None:
+    def holders(self) -> list[Holder]:
+        return [_holder(name, entry) for name, entry in sorted(self._read().items())]
+
+    def holder(self, token: str) -> Holder | None:
         """Whose token this is; every stored hash is compared, in constant time each."""
         digest = _digest(token)
         found = None
         for name, entry in self._read().items():
             if hmac.compare_digest(entry.get("sha256", ""), digest):
-                found = name
+                found = _holder(name, entry)
         return found
+
+
+def _holder(name: str, entry: dict[str, Any]) -> Holder:
+    expires = entry.get("expires")
+    return Holder(name, tuple(entry.get("scopes") or ("admin",)),
+                  datetime.fromisoformat(expires) if expires else None)
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def requires_token(view: F) -> F:
-    """Let the request through only with ``Authorization: Bearer <token>`` of a known holder."""
+@overload
+def requires_token(view: F) -> F: ...
 
-    @wraps(view)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        tokens: TokenFile = current_app.extensions["tokens"]
-        if scheme.lower() != "bearer" or not token.strip() or tokens.holder(token.strip()) is None:
-            return Response("writes need a bearer token (kg token create NAME)\n", status=401,
-                            mimetype="text/plain",
-                            headers={"WWW-Authenticate": 'Bearer realm="kg"'})
-        return view(*args, **kwargs)
 
-    return guarded  # type: ignore[return-value]
+@overload
+def requires_token(*, scope: str = "admin") -> Callable[[F], F]: ...
+
+
+def requires_token(view: F | None = None, *, scope: str = "admin") -> F | Callable[[F], F]:
+    """Let the request through only with ``Authorization: Bearer <token>`` of a known,
+    unexpired holder whose scopes include ``scope`` (401 without one, 403 out of scope)."""
+
+    def decorate(inner: F) -> F:
+        @wraps(inner)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            holder = request_holder()
+            if holder is None or holder.expired:
+                why = (f"the token {holder.name!r} expired on {holder.expires:%Y-%m-%d %H:%M}"
+                       f" UTC" if holder else "writes need a bearer token "
+                       "(kg token create NAME)")
+                return Response(f"{why}\n", status=401, mimetype="text/plain",
+                                headers={"WWW-Authenticate": 'Bearer realm="kg"'})
+            _log_use(holder, scope)
+            if not holder.allows(scope):
+                return Response(
+                    f"the token {holder.name!r} has the scopes {', '.join(holder.scopes)}; "
+                    f"this needs {scope!r} (or admin); nothing was changed\n", status=403,
+                    mimetype="text/plain")
+            return inner(*args, **kwargs)
+
+        return guarded  # type: ignore[return-value]
+
+    return decorate(view) if view is not None else decorate
+
+
+def request_holder() -> Holder | None:
+    """The holder of the request's bearer token, if it is one of ours."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    tokens: TokenFile = current_app.extensions["tokens"]
+    return tokens.holder(token.strip())
+
+
+def _log_use(holder: Holder, scope: str) -> None:
+    # One line per use on the service's log (stderr): who, with which scopes, what, from where.
+    print(f"token {holder.name} [{' '.join(holder.scopes)}] {request.method} "
+          f"{request.full_path.rstrip('?')} from {request.remote_addr} (needs {scope})",
+          file=sys.stderr, flush=True)

@@ -145,11 +145,32 @@ def _tokens(path: str | None) -> TokenFile:
 
 @token.command("create")
 @click.argument("name")
+@click.option("--scope", "scopes", multiple=True, help="admin (the default), harvest, read "
+              "or publisher:ORG_ID; repeat for several.")
+@click.option("--expires-days", type=click.IntRange(min=1), default=None,
+              help="Days until the token stops working (default: never).")
 @click.option("--tokens", "tokens_file", default=None, help="Token file (default: "
               "data/tokens.json). Env: KG_TOKENS_FILE.")
-def token_create(name: str, tokens_file: str | None) -> None:
+def token_create(name: str, scopes: tuple[str, ...], expires_days: int | None,
+                 tokens_file: str | None) -> None:
     """Print a new token for NAME, once; only its hash is kept."""
-    click.echo(_tokens(tokens_file).create(name))
+    from datetime import UTC, datetime, timedelta
+
+    expires = datetime.now(UTC) + timedelta(days=expires_days) if expires_days else None
+    try:
+        click.echo(_tokens(tokens_file).create(name, scopes or ("admin",), expires))
+    except ValueError as bad:
+        raise click.BadParameter(str(bad), param_hint="--scope") from None
+
+
+@token.command("list")
+@click.option("--tokens", "tokens_file", default=None, help="Token file. Env: KG_TOKENS_FILE.")
+def token_list(tokens_file: str | None) -> None:
+    """The tokens' holders, scopes and expiry (never the tokens)."""
+    for holder in _tokens(tokens_file).holders():
+        until = f"until {holder.expires:%Y-%m-%d %H:%M} UTC" if holder.expires else "no expiry"
+        state = " (expired)" if holder.expired else ""
+        click.echo(f"{holder.name}\t{' '.join(holder.scopes)}\t{until}{state}")
 
 
 @token.command("revoke")

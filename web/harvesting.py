@@ -118,7 +118,7 @@ def _run(chosen: list[HarvestSource]) -> Response:
 
 
 @bp.route("/harvest/sources/<slug>/run", methods=["POST"])
-@requires_token
+@requires_token(scope="harvest")
 def run_one(slug: str) -> Response:
     try:
         source = find_source(get_store(), slug)
@@ -128,6 +128,6 @@ def run_one(slug: str) -> Response:
 
 
 @bp.route("/harvest/run", methods=["POST"])
-@requires_token
+@requires_token(scope="harvest")
 def run_all() -> Response:
     return _run(list_sources(get_store()))

@@ -19,7 +19,7 @@ from loaders.errors import LoadError
 from loaders.ingest import ValidationFailedError
 from loaders.sparql_update import ForbiddenGraphError, apply_update
 from web import get_store
-from web.auth import requires_token
+from web.auth import request_holder, requires_token
 from web.sparql_query import FORM_TYPES, error, refused_charset, refused_remote_access
 
 bp = Blueprint("writes", __name__)
@@ -30,9 +30,8 @@ WRITING = threading.Lock()
 
 def who() -> str:
     """The name of the token holder making this request."""
-    token = request.headers.get("Authorization", "").partition(" ")[2].strip()
-    holder: str | None = current_app.extensions["tokens"].holder(token)
-    return holder or "?"
+    holder = request_holder()
+    return holder.name if holder else "?"
 
 
 def rejected(failure: ValidationFailedError) -> Response:
