@@ -62,6 +62,7 @@ DATE_FORMS = ((re.compile(r"-?\d{4}-\d{2}-\d{2}"), XSD.date),
               (re.compile(r"-?\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?"),
                XSD.dateTime),
               (re.compile(r"-?\d{4}-\d{2}"), XSD.gYearMonth), (re.compile(r"-?\d{4}"), XSD.gYear))
+# A date given as plain text (no datatype, or xsd:string) is retyped by its form.
 UNTYPED = (XSD.string, None)
 LABEL_SOURCES = (SKOS.prefLabel, FOAF.name, DCT.title, RDFS.label, VCARD.fn)
 
@@ -108,8 +109,7 @@ def _retyped(predicate: NamedNode, value: Literal) -> Literal:
     datatype = DATATYPES.get(predicate)
     if datatype is not None and value.datatype != datatype:
         return Literal(value.value, datatype=datatype)
-    if predicate in DATES and value.language is None and value.datatype in (*UNTYPED,
-                                                                          XSD.string):
+    if predicate in DATES and value.language is None and value.datatype in UNTYPED:
         text = value.value.strip()
         for form, kind in DATE_FORMS:
             if form.fullmatch(text):

@@ -18,7 +18,7 @@ from pathlib import Path
 from pyoxigraph import NamedNode, QueryTriples, Triple
 
 from graph.dcat_ap import as_dcat_ap
-from graph.namespaces import DCAT, KG, PREFIXES, SKOS
+from graph.namespaces import DCAT, KG, PREFIXES, RDF, SKOS
 from graph.queries import load_query
 from graph.store import GraphStore
 
@@ -147,7 +147,7 @@ def _expand(name: str) -> NamedNode:
 
 def classes_of(triples: Sequence[Triple], resource: NamedNode) -> set[NamedNode]:
     return {t.object for t in triples if t.subject == resource and
-            t.predicate.value == "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+            t.predicate == RDF.type
             and isinstance(t.object, NamedNode)}
 
 

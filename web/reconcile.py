@@ -378,22 +378,21 @@ def suggest_entity() -> Response:
 
 @bp.route("/reconcile/suggest/type")
 def suggest_type() -> Response:
-    def make() -> dict[str, Any]:
-        typed = _fold_typed()
-        lang = language()
-        return {"result": [_type(t, lang) for t, names in TYPES.items()
-                           if not typed or any(typed in fold(n) for n in (t, *names))]}
-    return _answer(make)
+    return _answer(lambda: _named_suggestions(
+        [(t, (t, *names), _type(t, language())["name"]) for t, names in TYPES.items()]))
 
 
 @bp.route("/reconcile/suggest/property")
 def suggest_property() -> Response:
-    def make() -> dict[str, Any]:
-        typed = _fold_typed()
-        lang = language()
-        return {"result": [{"id": x.pid, "name": x.name(lang)} for x in EXTENSIONS
-                           if not typed or any(typed in fold(n) for n in (x.pid, x.vi, x.en))]}
-    return _answer(make)
+    return _answer(lambda: _named_suggestions(
+        [(x.pid, (x.pid, x.vi, x.en), x.name(language())) for x in EXTENSIONS]))
+
+
+def _named_suggestions(offered: list[tuple[str, tuple[str, ...], str]]) -> dict[str, Any]:
+    """The (id, names, shown name) entries one of whose names contains what was typed."""
+    typed = _fold_typed()
+    return {"result": [{"id": key, "name": shown} for key, names, shown in offered
+                       if not typed or any(typed in fold(n) for n in names)]}
 
 
 def _fold_typed() -> str:
