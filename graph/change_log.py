@@ -13,9 +13,10 @@ every other graph; only the service writes it.
 from __future__ import annotations
 
 import os
+import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryTriples, Triple
@@ -24,6 +25,9 @@ from graph.namespaces import BASE, DCT, KG, PROV, RDF, XSD, graph_iri
 from graph.store import GraphStore, solutions
 
 CHANGES = graph_iri("changes")
+# The private part of the change record: who wrote (token, scope, address), and the changes
+# of graphs that only some tokens read (an organisation's drafts).
+AUDIT = graph_iri("audit")
 DEFAULT_RETENTION_DAYS = 365
 # How deep blank nodes nest inside a record before they are compared by name.
 FOLD_DEPTH = 4
@@ -31,6 +35,21 @@ FOLD_DEPTH = 4
 SNAPSHOT_BATCH = 500
 
 Statement = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Who made a write over HTTP: the token's name and scopes, the request, the address."""
+
+    token: str
+    scopes: tuple[str, ...]
+    address: str
+    request: str
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    @property
+    def iri(self) -> NamedNode:
+        return NamedNode(f"{BASE}id/write/{self.id}")
 
 
 @dataclass(frozen=True)
@@ -151,8 +170,11 @@ def retention_days() -> int:
 
 
 def record_changes(store: GraphStore, graph: NamedNode, changes: list[Change], agent: str,
-                   revision: int, when: datetime | None = None) -> int:
-    """Write ``changes`` into the change record, and forget what is past retention."""
+                   revision: int, when: datetime | None = None, *,
+                   audit: Audit | None = None, private: bool = False) -> int:
+    """Write ``changes`` into the change record, and forget what is past retention. The
+    changes of a ``private`` graph, and who made a write (``audit``), go into its private
+    part."""
     when = when or datetime.now(UTC)
     stamp = Literal(when.isoformat(), datatype=XSD.dateTime)
     by, at = Literal(agent), Literal(str(revision), datatype=XSD.integer)
@@ -178,9 +200,23 @@ def record_changes(store: GraphStore, graph: NamedNode, changes: list[Change], a
                         for p in sorted(change.removed))
 
     if changes:
-        store.add_service_triples(CHANGES, facts())
+        store.add_service_triples(AUDIT if private else CHANGES, facts())
+    if audit is not None:
+        store.add_service_triples(AUDIT, _audit_facts(audit, graph, stamp, [
+            NamedNode(f"{base}{number}") for number in range(len(changes))]))
     _forget_before(store, when - timedelta(days=retention_days()))
     return len(changes)
+
+
+def _audit_facts(audit: Audit, graph: NamedNode, stamp: Literal, changes: list[NamedNode]
+                 ) -> Iterator[Triple]:
+    write = audit.iri
+    yield from (Triple(write, RDF.type, KG.Write), Triple(write, KG.token, Literal(audit.token)),
+                Triple(write, KG.address, Literal(audit.address)),
+                Triple(write, KG.request, Literal(audit.request)),
+                Triple(write, PROV.atTime, stamp), Triple(write, KG.graph, graph))
+    yield from (Triple(write, KG.scope, Literal(scope)) for scope in audit.scopes)
+    yield from (Triple(write, KG.change, change) for change in changes)
 
 
 def _forget_before(store: GraphStore, cutoff: datetime) -> None:

@@ -36,3 +36,7 @@ class LoadError(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+class OutOfScopeError(LoadError):
+    """A write would change records its token may not change; nothing was written."""

@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
+from pyoxigraph import Literal, NamedNode, Quad, QueryTriples, RdfFormat, Triple, serialize
 
 from graph.change_log import (
+    Audit,
     Snapshot,
     differences,
     record_changes,
@@ -25,6 +26,14 @@ from graph.change_log import (
     snapshot_records,
 )
 from graph.namespaces import KG, XSD, graph_iri
+from graph.publication import (
+    Scope,
+    derived_graphs,
+    is_catalog,
+    is_private,
+    org_of,
+    public_parts,
+)
 from graph.search_index import REACH as INDEX_REACH
 from graph.search_index import PreparedGraph, SearchIndex, prepare, signature
 from graph.store import (
@@ -39,7 +48,7 @@ from graph.store import (
 )
 from graph.validation import ValidationReport, reach, validate
 from graph.validation_report import as_turtle, record_titles, short
-from loaders.errors import LoadError, Problem
+from loaders.errors import LoadError, OutOfScopeError, Problem
 
 # Taking records out can break links from records that were valid (a dataset loses its only
 # distribution); re-validate a few times, then give up and refuse the source.
@@ -82,12 +91,20 @@ def ingest(
     index: SearchIndex | None = None,
     facts: ProvenanceFacts | None = None,
     facts_after_gate: Callable[[list[str]], ProvenanceFacts] | None = None,
+    audit: Audit | None = None,
+    derived: bool = False,
+    scope: Scope | None = None,
 ) -> Ingested:
     """Validate and replace the source's named graph; on any error the store is unchanged.
     With ``index``, the source's search rows are read while the store writes it (if it
     checks it first) and offered to the index for its next sync. ``facts`` join the graph's
-    provenance, and so do ``facts_after_gate`` of the quarantined records (N-Triples IRIs). What
-changed, record by record, goes into the change record.
+    provenance, and so do ``facts_after_gate`` of the quarantined records (N-Triples IRIs).
+    What changed, record by record, goes into the change record, with who made the write
+    (``audit``). With a ``scope`` (a publisher's token), what the write would change is
+    checked against it first (``OutOfScopeError``, nothing written). A ``derived`` graph
+    (what the public sees of an organisation's catalogue) passed the gate as part of the
+    graph it comes from and is not checked again. Writing an organisation's catalogue graph
+    writes its derived graphs too.
 
     >>> from graph.store import open_store
     >>> from pyoxigraph import NamedNode, Literal, Triple
@@ -97,6 +114,13 @@ changed, record by record, goes into the change record.
     1
     """
     target = graph or graph_iri(source_id)
+    if scope is not None:
+        data = list(data)  # type: ignore[arg-type]
+        admit(store, scope, target, data)
+    private = is_private(target)
+    if private:
+        # Drafts must not reach the search index: only the derived graphs go there.
+        index = None
     outcome: list[ValidationReport] = []
     taken: list[str] = []
     logged = provenance.loader != UNLOGGED_LOADER
@@ -114,7 +138,8 @@ changed, record by record, goes into the change record.
             before.append(snapshot(store, target) if changed is None
                           else snapshot_records(store, target, changed))
             compared.append(changed)
-        report = validate(staging, graph=staging.name, focus=changed)
+        report = ValidationReport() if derived else validate(staging, graph=staging.name,
+                                                               focus=changed)
         first = report
         kept: list[Triple] = []
         if not report.conforms and not quarantine:
@@ -164,10 +189,28 @@ changed, record by record, goes into the change record.
             # Against nothing, every record is created: its statements do not matter.
             after = snapshot(store, target) if before[0] else records(store, target)
         record_changes(store, target, differences(before[0], after),
-                       f"{provenance.loader}: {provenance.source}", store.revision())
+                       f"{provenance.loader}: {provenance.source}", store.revision(),
+                       audit=audit, private=private)
     if index is not None and prepared:
         index.offer(info, prepared[0])
+    if is_catalog(target):
+        _write_derived(store, target, provenance, audit, index)
     return Ingested(info, outcome[0] if outcome else ValidationReport(), sorted(set(taken)))
+
+
+def _write_derived(store: GraphStore, catalog: NamedNode, provenance: Provenance,
+                   audit: Audit | None, index: SearchIndex | None) -> None:
+    """Write what others see of an organisation's catalogue graph, once it is committed."""
+    public, withheld = public_parts(graph_triples(store, catalog))
+    held = {info.name for info in store.graphs()}
+    for graph, triples in zip(derived_graphs(org_of(catalog) or ""), (public, withheld),
+                              strict=True):
+        source = Provenance("publication", f"{provenance.source}, derived from {catalog.value}")
+        if triples:
+            ingest(store, graph.value, triples, source, graph=graph, audit=audit,
+                   derived=True, index=index)
+        elif graph in held:
+            drop_source(store, graph, "publication", audit)
 
 
 def validation_facts(report: ValidationReport, quarantined: list[Triple], records: list[str]
@@ -217,11 +260,40 @@ def check_only(store: GraphStore, data: GraphData, source: str, lang: str = "vi"
     raise AssertionError("the dry run committed")  # pragma: no cover - gate always raises
 
 
-def drop_source(store: GraphStore, graph: NamedNode, agent: str = "drop") -> None:
-    """Remove a source graph and its provenance (the one way a source leaves the store)."""
+def graph_triples(store: GraphStore, graph: NamedNode) -> list[Triple]:
+    """Every triple of ``graph`` (none when the store does not hold it)."""
+    result = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
+    if not isinstance(result, QueryTriples):
+        raise TypeError("CONSTRUCT must give triples")
+    return list(result)
+
+
+def admit(store: GraphStore, scope: Scope, graph: NamedNode, after: list[Triple | Quad]
+          ) -> None:
+    """Refuse (``OutOfScopeError``) to make ``graph`` hold ``after`` when the difference
+    changes anything out of ``scope``; every record out of scope is named."""
+    triples = [t.triple if isinstance(t, Quad) else t for t in after]
+    refused = scope.check(store, graph, graph_triples(store, graph), triples)
+    if refused:
+        raise OutOfScopeError([Problem(graph.value, f"out of the token's scope: {r.why}",
+                                       record=r.record) for r in refused])
+
+
+def drop_source(store: GraphStore, graph: NamedNode, agent: str = "drop",
+                audit: Audit | None = None, scope: Scope | None = None) -> None:
+    """Remove a source graph and its provenance (the one way a source leaves the store); an
+    organisation's catalogue graph takes its derived graphs with it."""
+    if scope is not None:
+        admit(store, scope, graph, [])
     before = records(store, graph)
     try:
         store.drop_graph(graph)
     except StoreError as error:
         raise LoadError([Problem(graph.value, str(error))]) from error
-    record_changes(store, graph, differences(before, {}), agent, store.revision())
+    record_changes(store, graph, differences(before, {}), agent, store.revision(),
+                   audit=audit, private=is_private(graph))
+    if is_catalog(graph):
+        held = {info.name for info in store.graphs()}
+        for view in derived_graphs(org_of(graph) or ""):
+            if view in held:
+                drop_source(store, view, agent, audit)

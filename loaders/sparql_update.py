@@ -18,9 +18,9 @@ from rdflib.plugins.sparql.algebra import translateUpdate
 from rdflib.plugins.sparql.parser import parseUpdate
 from rdflib.term import URIRef
 
-from graph.change_log import CHANGES
-from graph.meta_updates import META, STAGING_PREFIX
+from graph.change_log import Audit
 from graph.namespaces import BASE, PREFIXES, graph_iri
+from graph.publication import Scope, kept_by_service
 from graph.store import GraphStore, Provenance
 from graph.update_text import (
     UpdateContext,
@@ -29,8 +29,15 @@ from graph.update_text import (
     rewrite_update,
     standalone_operations,
 )
-from loaders.errors import LoadError, Problem
-from loaders.ingest import Ingested, ValidationFailedError, check_only, drop_source, ingest
+from loaders.errors import LoadError, OutOfScopeError, Problem
+from loaders.ingest import (
+    Ingested,
+    ValidationFailedError,
+    admit,
+    check_only,
+    drop_source,
+    ingest,
+)
 
 
 class UpdateRefusedError(LoadError):
@@ -89,7 +96,7 @@ def written_graphs(text: str) -> list[NamedNode]:
             _refuse(f"{name} is not supported")
     graphs = [NamedNode(iri) for iri in found]
     for graph in graphs:
-        if graph in (META, CHANGES) or graph.value.startswith(STAGING_PREFIX):
+        if kept_by_service(graph):
             raise ForbiddenGraphError([Problem("update",
                                                f"{graph.value} is kept by the store itself")])
     return graphs
@@ -106,7 +113,7 @@ def rewritten_update(store: GraphStore, text: str, dataset: UpdateDataset | None
                      ) -> tuple[str, list[NamedNode]]:
     """The update as it will run, with every graph named, and the graphs it writes."""
     infos = store.graphs()
-    data = [g.name for g in infos if g.name not in (META, CHANGES) and g.loader != "vocabulary"]
+    data = [g.name for g in infos if not kept_by_service(g.name) and g.loader != "vocabulary"]
     known = [g.name for g in infos]
     targets: list[NamedNode] = []
     # Twice when the update writes graphs the store does not hold yet: ALL and the union a
@@ -138,11 +145,23 @@ class UpdateDone:
 
 
 def apply_update(store: GraphStore, text: str, who: str,
-                 dataset: UpdateDataset | None = None) -> UpdateDone:
-    """Run ``text`` as a validated write: all written graphs conform, or nothing changes."""
+                 dataset: UpdateDataset | None = None, *, scope: Scope | None = None,
+                 audit: Audit | None = None) -> UpdateDone:
+    """Run ``text`` as a validated write: all written graphs conform, or nothing changes.
+    With a ``scope``, what the update would change in every graph is checked against it
+    first: one record out of scope refuses the whole update (``OutOfScopeError``)."""
     text, targets = rewritten_update(store, text, dataset)
     held = {g.name for g in store.graphs()}
     results = store.preview_update(text, targets)
+    if scope is not None:
+        refused: list[Problem] = []
+        for graph, triples in results.items():
+            try:
+                admit(store, scope, graph, list(triples))
+            except OutOfScopeError as out:
+                refused += out.problems
+        if refused:
+            raise OutOfScopeError(refused)
     # Check every graph first, so that one bad graph stops the whole update.
     for triples in results.values():
         if triples:
@@ -153,10 +172,10 @@ def apply_update(store: GraphStore, text: str, who: str,
     for graph, triples in results.items():
         if not triples:
             if graph in held:
-                drop_source(store, graph)
+                drop_source(store, graph, audit=audit)
                 done.dropped.append(graph)
             continue
         done.written.append(ingest(store, graph.value, triples,
                                    Provenance("sparql-update", f"SPARQL Update by {who}"),
-                                   graph=graph))
+                                   graph=graph, audit=audit))
     return done

@@ -22,9 +22,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
 from flask import Response, current_app, request
+
+from graph.change_log import Audit
+from graph.publication import Scope, publisher_orgs, readable_private
+from graph.store import GraphStore
+from graph.visibility import ReadView
 
 F = TypeVar("F", bound=Callable[..., Any])
 SCOPE = re.compile(r"admin|harvest|read|publisher:[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -43,6 +48,10 @@ class Holder:
         return self.expires is not None and self.expires <= datetime.now(UTC)
 
     def allows(self, scope: str) -> bool:
+        """Whether the token may try this; ``write`` is what admins and publishers may try
+        (what a publisher's write changes is checked afterwards, on the difference)."""
+        if scope == "write":
+            return "admin" in self.scopes or any(s.startswith("publisher:") for s in self.scopes)
         return "admin" in self.scopes or scope in self.scopes
 
 
@@ -148,7 +157,7 @@ def requires_token(view: F | None = None, *, scope: str = "admin") -> F | Callab
             if not holder.allows(scope):
                 return Response(
                     f"the token {holder.name!r} has the scopes {', '.join(holder.scopes)}; "
-                    f"this needs {scope!r} (or admin); nothing was changed\n", status=403,
+                    f"this needs {_needs(scope)}; nothing was changed\n", status=403,
                     mimetype="text/plain")
             return inner(*args, **kwargs)
 
@@ -157,13 +166,54 @@ def requires_token(view: F | None = None, *, scope: str = "admin") -> F | Callab
     return decorate(view) if view is not None else decorate
 
 
+def _needs(scope: str) -> str:
+    return "'admin' or 'publisher:<organisation id>'" if scope == "write" else \
+        f"{scope!r} (or admin)"
+
+
 def request_holder() -> Holder | None:
     """The holder of the request's bearer token, if it is one of ours."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return holder_of(current_app.extensions["tokens"], request.headers.get("Authorization", ""))
+
+
+def holder_of(tokens: TokenFile, authorization: str) -> Holder | None:
+    """The holder of the bearer token in an ``Authorization`` header, if it is one of ours."""
+    scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    tokens: TokenFile = current_app.extensions["tokens"]
     return tokens.holder(token.strip())
+
+
+def request_reader() -> Holder | None:
+    """The holder of the request's token when it is valid (reads are open: a reader with a
+    wrong or expired token reads what everybody reads); its use is logged."""
+    holder = request_holder()
+    if holder is None or holder.expired:
+        return None
+    _log_use(holder, "read")
+    return holder
+
+
+def reader_view(store: GraphStore, holder: Holder) -> GraphStore:
+    """``store`` as ``holder`` may read it: the public graphs and the private ones of its
+    scopes."""
+    return cast("GraphStore", ReadView(store, readable_private(holder.scopes,
+                                                               store.visible_graphs())))
+
+
+def audit_of(holder: Holder | None) -> Audit | None:
+    """What the change record keeps of who made this request's write."""
+    if holder is None:
+        return None
+    return Audit(holder.name, holder.scopes, request.remote_addr or "",
+                 f"{request.method} {request.full_path.rstrip('?')}")
+
+
+def write_scope(holder: Holder | None) -> Scope | None:
+    """The limits of a write by ``holder``: None for an admin (no limits)."""
+    if holder is None or "admin" in holder.scopes:
+        return None
+    return Scope(publisher_orgs(holder.scopes))
 
 
 def _log_use(holder: Holder, scope: str) -> None:

@@ -20,19 +20,18 @@ from urllib.parse import quote, urljoin
 from flask import Blueprint, Response, current_app, request
 from pyoxigraph import NamedNode, RdfFormat, Triple, parse
 
-from graph.change_log import CHANGES
-from graph.meta_updates import META, STAGING_PREFIX
 from graph.namespaces import BASE, graph_iri
+from graph.publication import kept_by_service
 from graph.results import stream_triples
 from graph.store import Provenance, StoreError
-from loaders.errors import LoadError
+from loaders.errors import LoadError, OutOfScopeError
 from loaders.ingest import ValidationFailedError, drop_source, ingest
 from loaders.sparql_update import DEFAULT_SOURCE
-from web import get_store
-from web.auth import requires_token
+from web import reader_store, write_store
+from web.auth import audit_of, request_holder, requires_token, write_scope
 from web.negotiation import GRAPH_TYPES, choose_graph_format, split_suffix
 from web.sparql_query import error
-from web.writes import WRITING, rejected, who
+from web.writes import WRITING, out_of_scope, rejected, who
 
 bp = Blueprint("graph_store", __name__)
 
@@ -110,7 +109,7 @@ def _serve(target: NamedNode, fmt: str | None) -> Response:
 
 
 def _read(target: NamedNode, suffix_format: str | None) -> Response:
-    store = get_store()
+    store = reader_store()
     if target not in {g.name for g in store.graphs()}:
         return error(404, f"no graph {target.value}")
     fmt = suffix_format or choose_graph_format(request)
@@ -176,20 +175,24 @@ def _incoming(target: NamedNode) -> list[Triple]:
                    target.value, "the body")
 
 
-@requires_token
+@requires_token(scope="write")
 def _write(target: NamedNode | None, *, created: bool = False) -> Response:
-    store = get_store()
+    store = write_store()
+    holder = request_holder()
+    scope, audit = write_scope(holder), audit_of(holder)
     if target is None:
         target = graph_iri(f"{POSTED_PREFIX}{uuid.uuid4()}")
-    if target in (META, CHANGES) or target.value.startswith(STAGING_PREFIX):
-        return error(403, f"{target.value} is kept by the store itself")
+    if kept_by_service(target):
+        return error(403, f"{target.value} is kept by the service itself")
     with WRITING:
         exists = target in {g.name for g in store.graphs()}
         if request.method == "DELETE":
             if not exists:
                 return error(404, f"no graph {target.value}")
             try:
-                drop_source(store, target)
+                drop_source(store, target, f"graph-store: DELETE by {who()}", audit, scope)
+            except OutOfScopeError as refused:
+                return out_of_scope(refused)
             except LoadError as bad:
                 return error(500, str(bad))
             return Response(f"dropped {target.value}\n", status=200, mimetype="text/plain")
@@ -207,7 +210,10 @@ def _write(target: NamedNode | None, *, created: bool = False) -> Response:
             # The app's index takes the rows read while the graph is written.
             ingest(store, target.value, data,
                    Provenance("graph-store", f"Graph Store {request.method} by {who()}"),
-                   graph=target, index=current_app.extensions["search_index"])
+                   graph=target, index=current_app.extensions["search_index"],
+                   audit=audit, scope=scope)
+        except OutOfScopeError as refused:
+            return out_of_scope(refused)
         except ValidationFailedError as failure:
             return rejected(failure)
         except (LoadError, StoreError) as bad:

@@ -15,11 +15,11 @@ from pyoxigraph import NamedNode
 from graph.store import StoreError
 from graph.update_text import UpdateDataset
 from graph.validation_report import as_json, as_turtle
-from loaders.errors import LoadError
+from loaders.errors import LoadError, OutOfScopeError
 from loaders.ingest import ValidationFailedError
 from loaders.sparql_update import ForbiddenGraphError, apply_update
-from web import get_store
-from web.auth import request_holder, requires_token
+from web import write_store
+from web.auth import audit_of, request_holder, requires_token, write_scope
 from web.sparql_query import FORM_TYPES, error, refused_charset, refused_remote_access
 
 bp = Blueprint("writes", __name__)
@@ -32,6 +32,13 @@ def who() -> str:
     """The name of the token holder making this request."""
     holder = request_holder()
     return holder.name if holder else "?"
+
+
+def out_of_scope(refused: OutOfScopeError) -> Response:
+    """403 naming every record the write would have changed out of the token's scope."""
+    lines = "\n".join(f"  {p.record or p.source}: {p.message}" for p in refused.problems)
+    return Response(f"refused: the write changes records out of the token's scope; nothing "
+                    f"was changed\n{lines}\n", status=403, mimetype="text/plain")
 
 
 def rejected(failure: ValidationFailedError) -> Response:
@@ -72,7 +79,7 @@ def _update_dataset() -> UpdateDataset:
 
 
 @bp.route("/sparql/update", methods=["POST"])
-@requires_token
+@requires_token(scope="write")
 def update() -> Response:
     """SPARQL 1.1 Update, validated before it is committed."""
     text = _update_text()
@@ -89,7 +96,11 @@ def update() -> Response:
         return error(403, refused)
     with WRITING:
         try:
-            done = apply_update(get_store(), text, who(), dataset)
+            holder = request_holder()
+            done = apply_update(write_store(), text, who(), dataset,
+                                scope=write_scope(holder), audit=audit_of(holder))
+        except OutOfScopeError as out:
+            return out_of_scope(out)
         except ValidationFailedError as failure:
             return rejected(failure)
         except ForbiddenGraphError as bad:
