@@ -5,8 +5,10 @@ An organisation that publishes through the service has a catalogue graph,
 ``/graph/catalog/{org}``: everything its publishers wrote, drafts and the addresses of
 non-public distributions included. Only the organisation's tokens and admins read it. After
 every write the service derives two graphs from it: ``/graph/published/{org}``, what everybody
-sees (no drafts; the URLs of non-public distributions withheld), and ``/graph/withheld/{org}``,
-those URLs, for read tokens. Writes of the derived graphs are the service's own.
+sees (no drafts; the URLs of non-public distributions withheld), ``/graph/withheld/{org}``,
+those URLs, for read tokens, and ``/graph/on-request/{org}``, what stands in for them for
+everybody else (the dataset's page as the access URL). Writes of the derived graphs are the
+service's own.
 
 A dataset is a draft while it says ``kg:draft true``. A distribution is non-public when its
 access rights (EU access-right table), or else its dataset's, are ``RESTRICTED`` or
@@ -34,6 +36,7 @@ from graph.store import GraphStore, solutions
 CATALOG_PREFIX = f"{BASE}graph/catalog/"
 PUBLISHED_PREFIX = f"{BASE}graph/published/"
 WITHHELD_PREFIX = f"{BASE}graph/withheld/"
+ON_REQUEST_PREFIX = f"{BASE}graph/on-request/"
 ORG_PREFIX = f"{BASE}id/org/"
 DATASET_PREFIX = f"{BASE}id/dataset/"
 ACCESS = Namespace("http://publications.europa.eu/resource/authority/access-right/")
@@ -57,7 +60,7 @@ def catalog_graph(org: str) -> NamedNode:
 
 def org_of(graph: NamedNode) -> str | None:
     """The organisation whose catalogue graph (or derived graph) this is."""
-    for prefix in (CATALOG_PREFIX, PUBLISHED_PREFIX, WITHHELD_PREFIX):
+    for prefix in (CATALOG_PREFIX, PUBLISHED_PREFIX, WITHHELD_PREFIX, ON_REQUEST_PREFIX):
         if graph.value.startswith(prefix):
             return graph.value[len(prefix):] or None
     return None
@@ -67,9 +70,11 @@ def is_catalog(graph: NamedNode) -> bool:
     return graph.value.startswith(CATALOG_PREFIX) and org_of(graph) is not None
 
 
-def derived_graphs(org: str) -> tuple[NamedNode, NamedNode]:
-    """The published and the withheld graph of ``org``'s catalogue."""
-    return graph_iri(f"published/{org}"), graph_iri(f"withheld/{org}")
+def derived_graphs(org: str) -> tuple[NamedNode, NamedNode, NamedNode]:
+    """The published, the withheld and the on-request graph of ``org``'s catalogue: what
+    everybody sees, the withheld URLs, and what stands in for them for everybody else."""
+    return (graph_iri(f"published/{org}"), graph_iri(f"withheld/{org}"),
+            graph_iri(f"on-request/{org}"))
 
 
 def is_private(graph: NamedNode) -> bool:
@@ -80,7 +85,7 @@ def is_private(graph: NamedNode) -> bool:
 def kept_by_service(graph: NamedNode) -> bool:
     """Graphs no request writes: the store's own, the change record, the derived graphs."""
     return (graph in (META, CHANGES, AUDIT) or graph.value.startswith(STAGING_PREFIX)
-            or graph.value.startswith((PUBLISHED_PREFIX, WITHHELD_PREFIX)))
+            or graph.value.startswith((PUBLISHED_PREFIX, WITHHELD_PREFIX, ON_REQUEST_PREFIX)))
 
 
 def readable_private(scopes: Sequence[str], graphs: Iterable[NamedNode]) -> list[NamedNode]:
@@ -104,13 +109,15 @@ def publisher_orgs(scopes: Sequence[str]) -> list[str]:
 
 # -- what the public sees -----------------------------------------------------------------------
 
-def public_parts(triples: Sequence[Triple]) -> tuple[list[Triple], list[Triple]]:
-    """The catalogue graph ``triples`` split into what everybody sees and the URLs only read
-    tokens see; drafts and what only drafts hold are in neither."""
+def public_parts(triples: Sequence[Triple]) -> tuple[list[Triple], list[Triple], list[Triple]]:
+    """The catalogue graph ``triples`` split into what everybody sees, the URLs only read
+    tokens see, and what stands in for those URLs for everybody else; drafts and what only
+    drafts hold are in none."""
     out: dict[object, list[Triple]] = defaultdict(list)
     for triple in triples:
         out[triple.subject].append(triple)
-    drafts: set[Any] = {t.subject for t in triples if t.predicate == KG.draft and t.object == TRUE}
+    drafts: set[Any] = {t.subject for t in triples
+                        if t.predicate == KG.draft and t.object == TRUE}
     published_datasets = {t.subject for t in triples if t.predicate == RDF.type
                           and t.object in OWNED_TYPES and t.subject not in drafts}
     linked = {t.object for t in triples}
@@ -118,7 +125,7 @@ def public_parts(triples: Sequence[Triple]) -> tuple[list[Triple], list[Triple]]
     kept = _reachable(published_datasets | {s for s in out if s not in linked}, out, drafts)
     rights: dict[Any, Any] = {t.subject: t.object for t in triples
                               if t.predicate == DCT.accessRights}
-    closed: dict[object, object] = {}
+    closed: dict[Any, Any] = {}
     for dataset in published_datasets:
         for link in out[dataset]:
             if link.predicate != DCAT.distribution:
@@ -136,9 +143,10 @@ def public_parts(triples: Sequence[Triple]) -> tuple[list[Triple], list[Triple]]
                 withheld.append(triple)
                 continue
             public.append(triple)
-        if subject in closed:
-            public.append(Triple(subject, DCAT.accessURL, closed[subject]))  # type: ignore[arg-type]
-    return public, withheld
+    # The access URL is mandatory: the dataset's page, where its contact point is, stands in.
+    on_request = [Triple(distribution, DCAT.accessURL, dataset)
+                  for distribution, dataset in closed.items() if distribution in out]
+    return public, withheld, on_request
 
 
 def _reachable(starts: set[object], out: dict[object, list[Triple]], drafts: set[object]
@@ -258,8 +266,16 @@ def _refusal(subject: object, triples: Sequence[Triple], allowed: frozenset[str]
         if strangers:
             return f"a distribution of a dataset published by {', '.join(strangers)}"
         return None
-    return ("not a dataset, distribution or data service (a publisher token writes only "
-            "those)")
+    # The parts of a record that have IRIs of their own under it ({dataset}/contact).
+    holders = {t.subject for t in triples if t.predicate == RDF.type and t.object in OWNED_TYPES
+               and isinstance(t.subject, NamedNode)
+               and subject.value.startswith(t.subject.value + "/")}
+    if holders:
+        strangers = sorted({_name(t.object) for t in triples if t.subject in holders
+                            and t.predicate == DCT.publisher} - allowed)
+        return f"a part of a dataset published by {', '.join(strangers)}" if strangers else None
+    return ("not a dataset, distribution or data service, nor a part of one (a publisher "
+            "token writes only those)")
 
 
 def _held_elsewhere(store: GraphStore, graph: NamedNode, subjects: Sequence[NamedNode]

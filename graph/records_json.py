@@ -39,6 +39,7 @@ LINK = "link"          # {"iri", "label"} of the first value
 LINKS = "links"        # [{"iri", "label"}, ...]
 NUMBER = "number"      # a number
 NESTED = "nested"      # records of another kind (a dataset's distributions)
+BOOLEAN = "boolean"    # true when the value is the literal true
 
 LABELS = (SKOS.prefLabel, FOAF.name, DCT.title, RDFS.label)
 
@@ -76,6 +77,8 @@ DISTRIBUTION = Kind("distribution", DCAT.Distribution, f"{BASE}id/distribution/"
     Field("accessURL", (DCAT.accessURL,), LINK, "Where the data can be reached"),
     Field("byteSize", (DCAT.byteSize,), NUMBER, "Size in bytes"),
     Field("license", (DCT.license,), LINK, "Licence"),
+    Field("accessRights", (DCT.accessRights,), LINK,
+          "Access rights (EU table), when they differ from the dataset's"),
 ))
 DATASET = Kind("dataset", DCAT.Dataset, f"{BASE}id/dataset/", (
     Field("title", (DCT.title,), TEXT, "Title by language"),
@@ -97,6 +100,8 @@ DATASET = Kind("dataset", DCAT.Dataset, f"{BASE}id/dataset/", (
     Field("landingPage", (DCAT.landingPage,), LINK, "Web page of the dataset"),
     Field("distributions", (DCAT.distribution,), NESTED, "Distributions (files, services)",
           "distribution"),
+    Field("draft", (KG.draft,), BOOLEAN,
+          "A draft: seen only by its publisher's tokens and admins until it is published"),
 ))
 ORGANISATION = Kind("organisation", ORG.FormalOrganization, f"{BASE}id/org/", (
     Field("name", (SKOS.prefLabel,), TEXT, "Name by language"),
@@ -201,6 +206,8 @@ def _value(graph: _Graph, subject: Any, field: Field, lang: str) -> Any:
         return sorted({str(v.value) for v in literals})
     if field.how == NUMBER:
         return _number(literals[0]) if literals else None
+    if field.how == BOOLEAN:
+        return any(v.value == "true" for v in literals)
     if field.how == LINK:
         return _link(graph, found[0], lang) if found else None
     if field.how == LINKS:
@@ -282,7 +289,7 @@ def json_schema(kind: Kind, depth: int = 0) -> dict[str, Any]:
     shapes: dict[str, dict[str, Any]] = {
         TEXT: text, STRING: {"type": ["string", "null"]},
         STRINGS: {"type": "array", "items": {"type": "string"}},
-        NUMBER: {"type": ["number", "null"]}, LINK: link,
+        NUMBER: {"type": ["number", "null"]}, LINK: link, BOOLEAN: {"type": "boolean"},
         LINKS: {"type": "array", "items": link},
     }
     properties: dict[str, Any] = {

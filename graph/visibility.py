@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 
 from pyoxigraph import DefaultGraph, NamedNode, Quad, QueryTriples, RdfFormat, Triple, serialize
 
-from graph.publication import derived_graphs, is_catalog, is_private, org_of
+from graph.publication import WITHHELD_PREFIX, derived_graphs, is_catalog, is_private, org_of
 from graph.store import Bindings, GraphInfo, GraphName, GraphStore, QueryResult
 
 
@@ -35,9 +35,12 @@ class ReadView:
 
     def _union(self, readable: list[NamedNode]) -> list[NamedNode]:
         """The graphs of the default graph: an organisation's own catalogue holds all that
-        its derived graphs hold, and a union of both would repeat every answer."""
+        its derived graphs hold (a union of both would repeat every answer), and who reads
+        the withheld URLs does not need what stands in for them."""
         shadowed = {view for graph in self.private if is_catalog(graph)
                     for view in derived_graphs(org_of(graph) or "")}
+        shadowed |= {derived_graphs(org_of(graph) or "")[2] for graph in self.private
+                     if graph.value.startswith(WITHHELD_PREFIX)}
         return [g for g in readable if g not in shadowed]
 
     def dataset(self, default_graph: list[GraphName] | None,

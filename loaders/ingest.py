@@ -201,10 +201,9 @@ def ingest(
 def _write_derived(store: GraphStore, catalog: NamedNode, provenance: Provenance,
                    audit: Audit | None, index: SearchIndex | None) -> None:
     """Write what others see of an organisation's catalogue graph, once it is committed."""
-    public, withheld = public_parts(graph_triples(store, catalog))
+    parts = public_parts(graph_triples(store, catalog))
     held = {info.name for info in store.graphs()}
-    for graph, triples in zip(derived_graphs(org_of(catalog) or ""), (public, withheld),
-                              strict=True):
+    for graph, triples in zip(derived_graphs(org_of(catalog) or ""), parts, strict=True):
         source = Provenance("publication", f"{provenance.source}, derived from {catalog.value}")
         if triples:
             ingest(store, graph.value, triples, source, graph=graph, audit=audit,

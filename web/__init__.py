@@ -26,6 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
     from graph.search_index import SearchIndex, index_beside
     from web import (
         api,
+        api_writes,
         assets,
         browse,
         changes,
@@ -70,7 +71,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
     app.after_request(remember_language)
     for blueprint in (browse.bp, sparql.bp, writes.bp, graph_store.bp, linked_data.bp, dumps.bp,
                       reports.bp, quality.bp, search.bp, pages.bp, assets.bp, changes.bp,
-                      harvesting.bp, api.bp, oai.bp, reconcile.bp):
+                      harvesting.bp, api.bp, api_writes.bp, oai.bp, reconcile.bp):
         app.register_blueprint(blueprint)
     front = app.extensions["front_cache"] = AnswerCache(int(app.config["CACHE_MB"]) << 20,
                                                         int(app.config["CACHE_ENTRY_KB"]) << 10)

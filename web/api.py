@@ -34,7 +34,7 @@ from graph.records_json import (
 from graph.search_index import SearchPage
 from graph.sparql_text import with_terms
 from graph.store import solutions
-from web import get_store
+from web import get_store, reader_store
 from web.api_spec import Answer, Api, Param
 from web.http_cache import cacheable
 from web.i18n import language
@@ -159,12 +159,16 @@ def _one(kind: Kind, id: str, fields: str | None) -> Response:
         subject = NamedNode(kind.iri_prefix + id)
     except ValueError as bad:
         return problem(400, "Bad parameter", str(bad))
-    typed = bool(get_store().query("ASK { ?s a ?type }",
-                                   bindings={"s": subject, "type": kind.type}))
-    found = records(get_store(), kind, [subject.value], language(), chosen) if typed else []
+    # A token's holder may read records others do not (its organisation's drafts).
+    store = reader_store()
+    typed = bool(store.query("ASK { ?s a ?type }", bindings={"s": subject, "type": kind.type}))
+    found = records(store, kind, [subject.value], language(), chosen) if typed else []
     if not found:
         return problem(404, "Not found", f"no {kind.name} {subject.value}")
     response = Response(json.dumps(found[0], ensure_ascii=False), mimetype=JSON)
+    if store is not get_store():
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
     return cacheable(response)
 
 

@@ -105,6 +105,26 @@ class Operation:
         return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", self.path)
 
 
+@dataclass(frozen=True)
+class Write:
+    """One write operation (it reads its own body): its method, the body it takes and what
+    it answers, for the document."""
+
+    path: str
+    method: str
+    summary: str
+    description: str
+    tag: str
+    operation_id: str
+    body: dict[str, str | None]                 # media type -> schema name (None: text)
+    answers: dict[int, str]                     # status -> description
+    params: tuple[Param, ...] = ()
+
+    @property
+    def openapi_path(self) -> str:
+        return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", self.path)
+
+
 class Api:
     """The registry of one API: ``route`` declares and registers, ``document`` describes."""
 
@@ -112,6 +132,7 @@ class Api:
         self.blueprint = blueprint
         self.version = version
         self.operations: list[Operation] = []
+        self.writes: list[Write] = []
         self.schemas: dict[str, dict[str, Any]] = {}
 
     def schema(self, name: str, schema: dict[str, Any]) -> dict[str, Any]:
@@ -171,10 +192,13 @@ class Api:
                            "required": p.required or p.where == "path", "schema": p.schema(),
                            **({"explode": True, "style": "form"} if p.repeated else {})}
                           for p in op.params]
-            paths[op.openapi_path] = {"get": {
+            paths.setdefault(op.openapi_path, {})["get"] = {
                 "operationId": op.operation_id, "summary": op.summary,
                 "description": op.description, "tags": [op.tag],
-                "parameters": parameters, "responses": responses}}
+                "parameters": parameters, "responses": responses}
+        for write in self.writes:
+            paths.setdefault(write.openapi_path, {})[write.method.lower()] = _write_document(
+                write)
         return {
             "openapi": "3.1.0",
             "info": {"title": API_TITLE, "version": self.version,
@@ -187,8 +211,41 @@ class Api:
                                  "identifier": "CC-BY-4.0"}},
             "servers": [{"url": server}],
             "paths": paths,
-            "components": {"schemas": {"Problem": PROBLEM_SCHEMA, **self.schemas}},
+            "components": {"schemas": {"Problem": PROBLEM_SCHEMA, **self.schemas},
+                           "securitySchemes": {"bearer": {
+                               "type": "http", "scheme": "bearer",
+                               "description": "A token of `kg token create` (scopes admin or "
+                                              "publisher:<organisation id>)"}}},
         }
+
+
+def _write_document(write: Write) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status, text in write.answers.items():
+        if status in (201, 200):
+            content: dict[str, Any] = {"application/json": {
+                "schema": {"$ref": f"#/components/schemas/{write.body.get('application/json')}"}
+            }}
+        elif status == 204:
+            content = {}
+        else:
+            content = {"application/problem+json": {
+                "schema": {"$ref": "#/components/schemas/Problem"}}}
+        responses[str(status)] = {"description": text, **({"content": content} if content
+                                                            else {})}
+    document: dict[str, Any] = {
+        "operationId": write.operation_id, "summary": write.summary,
+        "description": write.description, "tags": [write.tag],
+        "security": [{"bearer": []}],
+        "parameters": [{"name": p.name, "in": p.where, "description": p.description,
+                        "required": p.required or p.where == "path", "schema": p.schema()}
+                       for p in write.params],
+        "responses": responses}
+    if write.body:
+        document["requestBody"] = {"required": True, "content": {
+            media: {"schema": {"$ref": f"#/components/schemas/{schema}"} if schema
+                    else {"type": "string"}} for media, schema in write.body.items()}}
+    return document
 
 
 # Parameters every route takes without declaring them: the UI language (as elsewhere).
@@ -199,6 +256,9 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "RFC 9457 problem details",
     "properties": {"type": {"type": "string"}, "title": {"type": "string"},
-                   "status": {"type": "integer"}, "detail": {"type": "string"}},
+                   "status": {"type": "integer"}, "detail": {"type": "string"},
+                   "errors": {"type": "array", "description": "What a write got wrong, field "
+                              "by field (422: the validation report; 403: the records out "
+                              "of the token's scope)", "items": {"type": "object"}}},
     "required": ["title", "status"],
 }
