@@ -1,10 +1,12 @@
-"""`kg query`, `kg stats`, `kg dump`, `kg restore`: the store from the command line."""
+"""`kg query`, `kg stats`, `kg dump`, `kg restore`, `kg audit`: the store from the command
+line."""
 
 from __future__ import annotations
 
 import gzip
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
@@ -13,6 +15,7 @@ from pyoxigraph import QueryBoolean, QuerySolutions
 from rich.console import Console
 from rich.table import Table
 
+from graph.audit_log import writes
 from graph.queries import load_query
 from graph.results import FORMATS, FormatMismatchError, default_format, write_result
 from graph.search_index import SearchIndex, index_beside
@@ -176,3 +179,28 @@ def restore(ctx: click.Context, file: Path) -> None:
     except (StoreError, OSError, EOFError) as error:
         raise click.ClickException(f"{file}: {error}; the store is unchanged") from error
     click.echo(f"{count} quads restored from {file}")
+
+
+@click.command()
+@click.option("--token", default=None, help="Only the writes of the token of this name.")
+@click.option("--since", default=None, type=click.DateTime(),
+              help="Only writes from this date (and time, UTC) on.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1),
+              help="How many writes, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def audit(ctx: click.Context, token: str | None, since: datetime | None, limit: int,
+          as_json: bool) -> None:
+    """Who wrote what over HTTP: token, scopes, address, request and the records changed."""
+    found = writes(get_store(ctx), token=token,
+                   since=since.replace(tzinfo=UTC) if since else None, limit=limit)
+    if as_json:
+        click.echo(json.dumps([w.as_dict() for w in found], ensure_ascii=False, indent=2))
+        return
+    if not found:
+        click.echo("no writes recorded")
+    for write in found:
+        click.echo(f"{write.at}  {write.token} [{' '.join(write.scopes)}] from "
+                   f"{write.address}: {write.request} -> {write.graph}")
+        for activity, record in write.changes:
+            click.echo(f"    {activity:<6} {record}")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from graph.cli import StoreHandle, dump, query, restore, stats
+from graph.cli import StoreHandle, audit, dump, query, restore, stats
 from graph.store import DEFAULT_STORE
 from loaders.cli import demo, load, quality, validate
 from loaders.harvest_cli import harvest_group
@@ -183,5 +183,6 @@ def token_revoke(name: str, tokens_file: str | None) -> None:
     click.echo(f"revoked {name}")
 
 
-for command in (query, stats, dump, restore, load, demo, validate, quality, harvest_group):
+for command in (query, stats, dump, restore, audit, load, demo, validate, quality,
+                harvest_group):
     kg.add_command(command)
