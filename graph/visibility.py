@@ -13,8 +13,12 @@ from typing import Any, BinaryIO
 
 from pyoxigraph import DefaultGraph, NamedNode, Quad, QueryTriples, RdfFormat, Triple, serialize
 
+from graph.meta_updates import STAGING_PREFIX
 from graph.publication import WITHHELD_PREFIX, derived_graphs, is_catalog, is_private, org_of
 from graph.store import Bindings, GraphInfo, GraphName, GraphStore, QueryResult
+
+# No graph has this name (it is under the store's own prefix): a dataset of nothing.
+NOTHING = NamedNode(f"{STAGING_PREFIX}nothing")
 
 
 class ReadView:
@@ -56,7 +60,8 @@ class ReadView:
             if default_graph is None else [g for g in default_graph
                                            if isinstance(g, DefaultGraph) or g in allowed]
         named = readable if named_graphs is None else [g for g in named_graphs if g in allowed]
-        return default, named
+        # An empty list means "every graph" to some stores: a graph nobody writes instead.
+        return default or [NOTHING], named or [NOTHING]
 
     def query(self, sparql: str, *, bindings: Bindings | None = None,
               default_graph: list[GraphName] | None = None,

@@ -55,6 +55,8 @@ from loaders.errors import LoadError, OutOfScopeError, Problem
 QUARANTINE_ROUNDS = 3
 # Above this many changed records a reload is validated in full.
 INCREMENTAL_LIMIT = 5_000
+# What the provenance of a private graph keeps of its validation.
+COUNTS = frozenset({KG.violations, KG.warnings, KG.infos})
 # The shipped vocabularies are software, not data: their loads are not change records.
 UNLOGGED_LOADER = "vocabulary"
 
@@ -160,7 +162,12 @@ def ingest(
             compared[0] = [*compared[0], *extra]
             before[0].update(snapshot_records(store, target, extra))
         later = facts_after_gate(sorted(set(taken))) if facts_after_gate else []
-        return [*validation_facts(first, kept, taken), *(facts or []), *later]
+        found = [*validation_facts(first, kept, taken), *(facts or []), *later]
+        if private:
+            # The provenance graph is public: of a private graph it keeps only the counts,
+            # not the report that names its records.
+            found = [(p, o) for p, o in found if p in COUNTS]
+        return found
 
     prepared: list[PreparedGraph] = []
     # The version being replaced, as the index knows it.
