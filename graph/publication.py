@@ -164,6 +164,34 @@ def _reachable(starts: set[object], out: dict[object, list[Triple]], drafts: set
     return list(seen)
 
 
+def catalogue_record(org: str, names: dict[str, str], public: Sequence[Triple]
+                     ) -> list[Triple]:
+    """The organisation's catalogue (``/id/catalog/{org}``) listing its published datasets,
+    for harvesters that read datasets through catalogues (DCAT-AP); none when the published
+    graph has a catalogue of its own or no dataset. ``names``: the organisation's name by
+    language."""
+    if any(t.predicate == RDF.type and t.object == DCAT.Catalog for t in public):
+        return []
+    datasets = sorted({t.subject for t in public if t.predicate == RDF.type
+                       and t.object in OWNED_TYPES and isinstance(t.subject, NamedNode)},
+                      key=str)
+    if not datasets:
+        return []
+    catalogue = NamedNode(f"{BASE}id/catalog/{org}")
+    vi, en = names.get("vi") or org, names.get("en") or names.get("vi") or org
+    return [
+        Triple(catalogue, RDF.type, DCAT.Catalog),
+        Triple(catalogue, DCT.title, Literal(f"Danh mục dữ liệu của {vi}", language="vi")),
+        Triple(catalogue, DCT.title, Literal(f"Data catalogue of {en}", language="en")),
+        Triple(catalogue, DCT.description, Literal(
+            f"Các tập dữ liệu do {vi} công bố trên cổng dữ liệu.", language="vi")),
+        Triple(catalogue, DCT.description, Literal(
+            f"The datasets {en} publishes on the data portal.", language="en")),
+        Triple(catalogue, DCT.publisher, NamedNode(ORG_PREFIX + org)),
+        *(Triple(catalogue, DCAT.dataset, dataset) for dataset in datasets),
+    ]
+
+
 # -- what a publisher may change ----------------------------------------------------------------
 
 @dataclass(frozen=True)

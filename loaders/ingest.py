@@ -25,9 +25,10 @@ from graph.change_log import (
     snapshot,
     snapshot_records,
 )
-from graph.namespaces import KG, XSD, graph_iri
+from graph.namespaces import BASE, KG, XSD, graph_iri
 from graph.publication import (
     Scope,
+    catalogue_record,
     derived_graphs,
     is_catalog,
     is_private,
@@ -45,6 +46,7 @@ from graph.store import (
     Staging,
     StagingTask,
     StoreError,
+    solutions,
 )
 from graph.validation import ValidationReport, reach, validate
 from graph.validation_report import as_turtle, record_titles, short
@@ -208,9 +210,15 @@ def ingest(
 def _write_derived(store: GraphStore, catalog: NamedNode, provenance: Provenance,
                    audit: Audit | None, index: SearchIndex | None) -> None:
     """Write what others see of an organisation's catalogue graph, once it is committed."""
-    parts = public_parts(graph_triples(store, catalog))
+    org = org_of(catalog) or ""
+    public, withheld, on_request = public_parts(graph_triples(store, catalog))
+    names = {row["name"].language or "vi": row["name"].value for row in solutions(store.query(
+        "SELECT ?name ?org { ?org skos:prefLabel ?name }",
+        bindings={"org": NamedNode(f"{BASE}id/org/{org}")}))}
+    public += catalogue_record(org, names, public)
     held = {info.name for info in store.graphs()}
-    for graph, triples in zip(derived_graphs(org_of(catalog) or ""), parts, strict=True):
+    for graph, triples in zip(derived_graphs(org), (public, withheld, on_request),
+                              strict=True):
         source = Provenance("publication", f"{provenance.source}, derived from {catalog.value}")
         if triples:
             ingest(store, graph.value, triples, source, graph=graph, audit=audit,

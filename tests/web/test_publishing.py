@@ -263,6 +263,11 @@ def test_drafts_are_seen_only_by_their_publisher_and_admins(site: Site) -> None:
     assert site.ask(f"ASK {{ <{iri}> ?p ?o }}")
     assert site.api("GET", "hoi-tin-hoc/draft", None).json()["draft"] is False
     assert sorted(public_places()) == ["catalog", "dump", "feed", "search"]
+    # Harvesters find it through its organisation's catalogue.
+    title = "'Danh mục dữ liệu của Hội Tin học Việt Nam'@vi"
+    assert site.ask(f"ASK {{ <{BASE}id/catalog/hoi-tin-hoc> a <http://www.w3.org/ns/dcat#Catalog>"
+                    f" ; <http://www.w3.org/ns/dcat#dataset> <{iri}> ; "
+                    f"<http://purl.org/dc/terms/title> {title} }}")
 
 
 def test_restricted_datasets_show_their_metadata_but_not_their_urls(site: Site) -> None:
