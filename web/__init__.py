@@ -37,6 +37,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
         oai,
         operations,
         pages,
+        publishing,
         quality,
         queries,
         reconcile,
@@ -45,7 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
         sparql,
         writes,
     )
-    from web.auth import TokenFile
+    from web.auth import TokenFile, session_key
     from web.front_cache import FrontCache
     from web.http_cache import AnswerCache
     from web.i18n import remember_language, template_globals
@@ -57,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
     app.config.update(config or {})
     app.extensions["graph_store"] = store or open_store(app.config["STORE"])
     app.extensions["tokens"] = TokenFile(Path(app.config["TOKENS_FILE"]))
+    app.secret_key = app.config["SECRET_KEY"] or session_key(Path(app.config["TOKENS_FILE"]))
     app.extensions["void_cache"] = {}
     app.extensions["answer_cache"] = AnswerCache(int(app.config["CACHE_MB"]) << 20,
                                                  int(app.config["CACHE_ENTRY_KB"]) << 10)
@@ -71,7 +73,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, store: GraphStore | N
     app.after_request(remember_language)
     for blueprint in (browse.bp, sparql.bp, writes.bp, graph_store.bp, linked_data.bp, dumps.bp,
                       reports.bp, quality.bp, search.bp, pages.bp, assets.bp, changes.bp,
-                      harvesting.bp, api.bp, api_writes.bp, oai.bp, reconcile.bp):
+                      harvesting.bp, api.bp, api_writes.bp, oai.bp, reconcile.bp,
+                      publishing.bp):
         app.register_blueprint(blueprint)
     front = app.extensions["front_cache"] = AnswerCache(int(app.config["CACHE_MB"]) << 20,
                                                         int(app.config["CACHE_ENTRY_KB"]) << 10)
@@ -91,6 +94,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_QUERY_BYTES": 256 << 10,
     "MAX_CONTENT_LENGTH": 64 << 20,
     "TOKENS_FILE": "data/tokens.json",
+    # Signs the publisher pages' session cookie; empty: a key kept beside the token file.
+    "SECRET_KEY": "",
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_HTTPONLY": True,
     "ALLOWED_REMOTE_HOSTS": [],
     "CACHE_MB": 64,
     "CACHE_ENTRY_KB": 1024,
@@ -112,13 +119,17 @@ DEFAULTS: dict[str, Any] = {
 
 
 
+# Pages that depend on who is signed in, not only on the store's revision: no ETag.
+PER_SESSION = frozenset({"publish"})
+
+
 def conditional_get() -> Response | None:
     """A GET whose representation the client already holds gets 304 before any work."""
     from flask import Response, g, request
 
     from web.http_cache import not_modified, request_etag, stamp
 
-    if request.method not in ("GET", "HEAD"):
+    if request.method not in ("GET", "HEAD") or request.blueprint in PER_SESSION:
         return None
     etag = request_etag(store_revision(), request)
     g.etag = etag

@@ -12,6 +12,8 @@ keeps it out of sight of everybody but the organisation's tokens and admins; PAT
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, request
@@ -29,11 +31,17 @@ from loaders.ingest import ValidationFailedError, drop_source, graph_triples, in
 from web import write_store
 from web.api import api
 from web.api_spec import Param, Write
-from web.auth import audit_of, reader_view, request_holder, requires_token, write_scope
+from web.auth import (
+    Holder,
+    audit_of,
+    reader_view,
+    request_holder,
+    requires_token,
+    write_scope,
+)
 from web.graph_store import BODY_FORMATS
 from web.i18n import language
-from web.problems import problem
-from web.writes import WRITING, who
+from web.writes import WRITING
 
 bp = Blueprint("api_writes", __name__)
 JSON_TYPES = ("application/json", "application/merge-patch+json")
@@ -76,57 +84,81 @@ _document()
 @bp.route(PATH, methods=["POST", "PUT", "PATCH", "DELETE"])
 @requires_token(scope="write")
 def write_dataset(id: str) -> Response:
-    try:
-        org, _ = dataset_id(id)
-    except RecordError as bad:
-        return problem(400, "Bad id", str(bad))
-    iri, graph = dataset_iri(id), catalog_graph(org)
-    store = write_store()
-    holder = request_holder()
-    with WRITING:
-        current = graph_triples(store, graph)
-        here = any(t.subject == iri for t in current)
-        if request.method == "POST" and (here or _held_elsewhere(store, iri, graph)):
-            return problem(409, "Exists", f"the dataset {iri.value} exists; PUT or PATCH "
-                           "changes it")
-        if request.method in ("PATCH", "DELETE") and not here:
-            return problem(404, "Not found", f"no dataset {iri.value} in {graph.value}")
-        try:
-            incoming = [] if request.method == "DELETE" else _incoming(store, id, iri, graph)
-        except RecordError as bad:
-            return _invalid(bad)
-        except ValueError as bad:
-            return problem(400, "Bad body", str(bad))
-        data = [*_without(current, iri, keep_links=request.method != "DELETE"), *incoming]
-        scope, audit = write_scope(holder), audit_of(holder)
-        try:
-            if data:
-                ingest(store, graph.value, data,
-                       Provenance("api", f"JSON API {request.method} by {who()}"),
-                       graph=graph, audit=audit, scope=scope,
-                       index=current_app.extensions["search_index"])
-            else:
-                drop_source(store, graph, f"api: DELETE by {who()}", audit, scope)
-        except OutOfScopeError as out:
-            return _problem(403, "Out of scope", "the write changes records out of the "
-                            "token's scope; nothing was changed",
-                            [{"record": p.record, "message": p.message} for p in out.problems])
-        except ValidationFailedError as failure:
-            return _rejected(failure.report, iri, incoming)
-        except (LoadError, StoreError) as bad:
-            return problem(400, "Not written", str(bad))
-    if request.method == "DELETE":
+    saved = save_dataset(request_holder(), id, request.method,
+                         lambda store, iri, graph: _incoming(store, id, iri, graph))
+    if saved.status == 204:
         return Response(status=204)
-    found = records(reader_view(store, holder) if holder else store, DATASET, [iri.value],
-                    language())
-    status = 201 if not here else 200
-    response = Response(json.dumps(found[0] if found else {"iri": iri.value},
-                                   ensure_ascii=False), status=status,
-                        mimetype="application/json")
-    if status == 201:
+    response = Response(json.dumps(saved.body, ensure_ascii=False), status=saved.status,
+                        mimetype="application/json" if saved.status < 300
+                        else "application/problem+json")
+    if saved.status == 201:
         response.headers["Location"] = f"{request.host_url}api/v1/datasets/{id}"
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a write of a dataset answered: its status, and the dataset as written or the
+    problem (with ``errors`` field by field)."""
+
+    status: int
+    body: dict[str, Any]
+
+
+Incoming = Callable[[GraphStore, NamedNode, NamedNode], list[Triple]]
+
+
+def save_dataset(holder: Holder | None, id: str, method: str, incoming: Incoming) -> Saved:
+    """Create (POST), replace (PUT), change (PATCH) or remove (DELETE) the dataset ``id`` as
+    ``holder``; ``incoming`` gives the new version's triples (from the store, the dataset's
+    IRI and its catalogue graph). The one write of a dataset, for the API and the pages."""
+    try:
+        org, _ = dataset_id(id)
+    except RecordError as bad:
+        return _saved_problem(400, "Bad id", str(bad))
+    iri, graph = dataset_iri(id), catalog_graph(org)
+    store = write_store()
+    with WRITING:
+        current = graph_triples(store, graph)
+        here = any(t.subject == iri for t in current)
+        if method == "POST" and (here or _held_elsewhere(store, iri, graph)):
+            return _saved_problem(409, "Exists", f"the dataset {iri.value} exists; PUT or "
+                                  "PATCH changes it")
+        if method in ("PATCH", "DELETE") and not here:
+            return _saved_problem(404, "Not found", f"no dataset {iri.value} in {graph.value}")
+        try:
+            triples = [] if method == "DELETE" else incoming(store, iri, graph)
+        except RecordError as bad:
+            return _saved_problem(422, "Not a dataset record", str(bad), [{
+                "field": bad.field, "severity": "Violation", "message": str(bad),
+                "messages": {"en": str(bad)}}])
+        except ValueError as bad:
+            return _saved_problem(400, "Bad body", str(bad))
+        data = [*_without(current, iri, keep_links=method != "DELETE"), *triples]
+        scope, audit = write_scope(holder), audit_of(holder)
+        name = holder.name if holder else "?"
+        try:
+            if data:
+                ingest(store, graph.value, data, Provenance("api", f"dataset {method} by {name}"),
+                       graph=graph, audit=audit, scope=scope,
+                       index=current_app.extensions["search_index"])
+            else:
+                drop_source(store, graph, f"api: DELETE by {name}", audit, scope)
+        except OutOfScopeError as out:
+            return _saved_problem(403, "Out of scope", "the write changes records out of the "
+                                  "token's scope; nothing was changed",
+                                  [{"record": p.record, "message": p.message}
+                                   for p in out.problems])
+        except ValidationFailedError as failure:
+            return _rejected(failure.report, iri, triples)
+        except (LoadError, StoreError) as bad:
+            return _saved_problem(400, "Not written", str(bad))
+    if method == "DELETE":
+        return Saved(204, {})
+    found = records(reader_view(store, holder) if holder else store, DATASET, [iri.value],
+                    language())
+    return Saved(200 if here else 201, found[0] if found else {"iri": iri.value})
 
 
 def _incoming(store: GraphStore, id: str, iri: NamedNode, graph: NamedNode) -> list[Triple]:
@@ -208,13 +240,7 @@ def _held_elsewhere(store: GraphStore, iri: NamedNode, graph: NamedNode) -> bool
         "SELECT DISTINCT ?g ?s { GRAPH ?g { ?s ?p ?o } }", bindings={"s": iri})))
 
 
-def _invalid(bad: RecordError) -> Response:
-    return _problem(422, "Not a dataset record", str(bad), [{
-        "field": bad.field, "severity": "Violation", "message": str(bad),
-        "messages": {"en": str(bad)}}])
-
-
-def _rejected(report: ValidationReport, iri: NamedNode, triples: list[Triple]) -> Response:
+def _rejected(report: ValidationReport, iri: NamedNode, triples: list[Triple]) -> Saved:
     """422 with every result of the report, named by the JSON field it is about."""
     distributions = [t.object.value for t in triples if t.subject == iri
                      and t.predicate == DCAT.distribution and isinstance(t.object, NamedNode)]
@@ -225,8 +251,8 @@ def _rejected(report: ValidationReport, iri: NamedNode, triples: list[Triple]) -
                "severity": r.severity, "value": r.value, "message": r.message(lang),
                "messages": dict(r.messages)} for r in report.results]
     violations = report.count("Violation")
-    return _problem(422, "Validation failed", f"the dataset breaks {violations} rule(s) of "
-                    "the profile; nothing was changed", errors)
+    return _saved_problem(422, "Validation failed", f"the dataset breaks {violations} rule(s) "
+                          "of the profile; nothing was changed", errors)
 
 
 def _field(record: str, path: str, iri: NamedNode, distributions: list[str]) -> str:
@@ -246,9 +272,11 @@ def _field(record: str, path: str, iri: NamedNode, distributions: list[str]) -> 
     return path
 
 
-def _problem(status: int, title: str, detail: str, errors: list[dict[str, Any]]) -> Response:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail,
-            "errors": errors}
-    return Response(json.dumps(body, ensure_ascii=False), status=status,
-                    mimetype="application/problem+json")
+def _saved_problem(status: int, title: str, detail: str,
+                   errors: list[dict[str, Any]] | None = None) -> Saved:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status,
+                            "detail": detail}
+    if errors is not None:
+        body["errors"] = errors
+    return Saved(status, body)
 

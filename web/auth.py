@@ -111,6 +111,13 @@ class TokenFile:
     def holders(self) -> list[Holder]:
         return [_holder(name, entry) for name, entry in sorted(self._read().items())]
 
+    def signed_in(self, name: str, digest: str) -> Holder | None:
+        """The holder a session names, while its token is the one it signed in with."""
+        entry = self._read().get(name)
+        if entry is None or not hmac.compare_digest(entry.get("sha256", ""), digest):
+            return None
+        return _holder(name, entry)
+
     def holder(self, token: str) -> Holder | None:
         """Whose token this is; every stored hash is compared, in constant time each."""
         digest = _digest(token)
@@ -125,6 +132,25 @@ def _holder(name: str, entry: dict[str, Any]) -> Holder:
     expires = entry.get("expires")
     return Holder(name, tuple(entry.get("scopes") or ("admin",)),
                   datetime.fromisoformat(expires) if expires else None)
+
+
+def session_key(tokens_file: Path) -> bytes:
+    """The key that signs session cookies: kept beside the token file (made on first use),
+    so that sessions outlive a restart and every worker signs alike."""
+    path = tokens_file.with_name("session-key")
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_bytes(32)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "wb") as out:
+            out.write(key)
+        return key
+
+
+def token_digest(token: str) -> str:
+    return _digest(token)
 
 
 def _digest(token: str) -> str:

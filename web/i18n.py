@@ -149,6 +149,71 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
+# The publisher's pages: (key, Vietnamese, English); their keys get the prefix pub_.
+PUBLISH_TEXT: tuple[tuple[str, str, str], ...] = (
+    ("publish", "Công bố dữ liệu", "Publish data"),
+    ("sign_in", "Đăng nhập", "Sign in"),
+    ("sign_out", "Đăng xuất", "Sign out"),
+    ("token", "Token của đơn vị", "Your organisation's token"),
+    ("sign_in_intro",
+     "Biên tập viên của một đơn vị thành viên đăng nhập bằng token do nhóm quản trị cổng "
+     "cấp (kg token create … --scope publisher:<mã>).",
+     "An editor of a member organisation signs in with the token the portal team gave (kg "
+     "token create … --scope publisher:<id>)."),
+    ("sign_in_unknown", "Token không đúng.", "That token is not known."),
+    ("sign_in_expired", "Token đã hết hạn.", "That token has expired."),
+    ("sign_in_scope",
+     "Token này không có quyền công bố dữ liệu.",
+     "That token may not publish datasets."),
+    ("signed_in_as", "Đăng nhập với", "Signed in as"),
+    ("new_dataset", "Tập dữ liệu mới", "New dataset"),
+    ("your_datasets", "Tập dữ liệu của đơn vị", "Your organisation's datasets"),
+    ("status", "Trạng thái", "Status"),
+    ("draft", "Bản nháp", "Draft"),
+    ("published_status", "Đã công bố", "Published"),
+    ("edit", "Sửa", "Edit"),
+    ("no_datasets", "Đơn vị chưa có tập dữ liệu nào.", "No datasets yet."),
+    ("organisation", "Đơn vị", "Organisation"),
+    ("dataset_name", "Mã tập dữ liệu (chữ, số, dấu gạch)", "Dataset id (letters, digits, dashes)"),
+    ("title_vi", "Tiêu đề (tiếng Việt)", "Title (Vietnamese)"),
+    ("title_en", "Tiêu đề (tiếng Anh)", "Title (English)"),
+    ("description_vi", "Mô tả (tiếng Việt)", "Description (Vietnamese)"),
+    ("description_en", "Mô tả (tiếng Anh)", "Description (English)"),
+    ("keywords", "Từ khóa (cách nhau bởi dấu phẩy)", "Keywords (comma-separated)"),
+    ("themes", "Chủ đề", "Themes"),
+    ("subjects", "Lĩnh vực KH&CN", "Fields of science"),
+    ("license", "Giấy phép", "Licence"),
+    ("accessRights", "Quyền truy cập", "Access rights"),
+    ("landingPage", "Trang web của tập dữ liệu", "Web page of the dataset"),
+    ("issued", "Ngày công bố", "Issued"),
+    ("modified", "Ngày cập nhật", "Modified"),
+    ("startDate", "Từ ngày", "From"),
+    ("endDate", "Đến ngày", "Until"),
+    ("contactName", "Người liên hệ", "Contact name"),
+    ("contactEmail", "Thư điện tử liên hệ", "Contact e-mail"),
+    ("distribution", "Bản phân phối", "Distribution"),
+    ("dist_title", "Tên", "Name"),
+    ("accessURL", "Địa chỉ truy cập", "Access URL"),
+    ("downloadURL", "Địa chỉ tải về", "Download URL"),
+    ("format", "Định dạng", "Format"),
+    ("save_draft", "Lưu bản nháp", "Save as draft"),
+    ("publish_now", "Công bố", "Publish"),
+    ("saved_draft",
+     "Đã lưu bản nháp: chỉ đơn vị và quản trị viên thấy.",
+     "Saved as a draft: only your organisation and admins see it."),
+    ("published",
+     "Đã công bố: mọi người đều thấy tập dữ liệu.",
+     "Published: everybody sees the dataset."),
+    ("form_problems",
+     "Chưa lưu được: hãy sửa các trường được đánh dấu.",
+     "Not saved: correct the marked fields."),
+    ("choose", "— chọn —", "— choose —"),
+    ("back", "Danh sách", "All datasets"),
+)
+for _key, _vi, _en in PUBLISH_TEXT:
+    TEXT["vi"][f"pub_{_key}"], TEXT["en"][f"pub_{_key}"] = _vi, _en
+
+
 def language() -> str:
     """``?lang=`` first, then the choice remembered from the switch (a cookie), then
     ``Accept-Language``, then Vietnamese."""

@@ -147,3 +147,114 @@ def test_a_hostile_label_is_shown_as_text(page, browse_server: str) -> None:
     page.wait_for_selector("article.dataset")
     assert HOSTILE in page.inner_text("#title")
     assert page.evaluate("window.pwned === undefined")
+
+
+@pytest.fixture(scope="module")
+def publisher_site(demo_store_path: Path, tmp_path_factory: pytest.TempPathFactory
+                   ) -> Iterator[tuple[str, str]]:
+    """`kg serve` on a copy of the demo store with a publisher token of one organisation."""
+    from tests.conftest import kg_serve
+    from web.auth import TokenFile
+
+    folder = tmp_path_factory.mktemp("publisher-ui")
+    shutil.copytree(demo_store_path, folder / "store")
+    token = TokenFile(folder / "tokens.json").create("vaip-editor", ["publisher:hoi-tin-hoc"])
+    with kg_serve(folder / "store", "--tokens", str(folder / "tokens.json"),
+                  cwd=folder) as base:
+        yield base, token
+
+
+def problems(page: object) -> dict[str, str]:
+    found = page.eval_on_selector_all(  # type: ignore[attr-defined]
+        "p.field-problem", "els => els.map(e => [e.dataset.field, e.textContent])")
+    return {field: text for field, text in found}
+
+
+def test_a_publisher_signs_in_creates_a_draft_and_publishes_it(
+        page, publisher_site: tuple[str, str]) -> None:
+    import requests
+
+    base, token = publisher_site
+    page.on("dialog", lambda dialog: pytest.fail(f"a script ran: {dialog.message}"))
+    page.goto(base + "/publish/")
+    page.fill("#token", "not-a-token")
+    page.click("#sign-in")
+    assert page.inner_text("#sign-in-error") == "Token không đúng."
+    page.fill("#token", token)
+    page.click("#sign-in")
+    page.wait_for_selector("#holder")
+    assert page.inner_text("#holder") == "vaip-editor"
+    page.click("a.new-dataset")
+    page.wait_for_selector("#dataset-form")
+    page.fill("#name", "ui-survey")
+    page.fill("#title_en", "Survey of members")
+    page.fill("#description_vi", HOSTILE)
+    page.fill("#dist-0-title", "Tệp CSV")
+    page.click("#save-draft")
+    page.wait_for_selector("#form-problems")
+    found = problems(page)
+    assert found["title"] == "Tập dữ liệu phải có tiêu đề tiếng Việt."
+    assert found["dist-0-accessURL"] == "Bản phân phối phải có địa chỉ truy cập (một IRI)."
+    # What was typed is kept, as text.
+    assert page.input_value("#title_en") == "Survey of members"
+    assert page.input_value("#description_vi") == HOSTILE
+    assert page.evaluate("window.pwned") is None
+    shot(page, "publish-form-problems")
+    # The same messages in English once the page's language is switched.
+    page.goto(base + "/publish/?lang=en")
+    page.goto(base + "/publish/datasets/new?org=hoi-tin-hoc")
+    page.fill("#name", "ui-survey")
+    page.fill("#title_en", "Survey of members")
+    page.click("#save-draft")
+    page.wait_for_selector("#form-problems")
+    assert problems(page)["title"] == "The dataset needs a title in Vietnamese."
+    page.fill("#title_vi", "Khảo sát hội viên")
+    page.fill("#description_vi", HOSTILE)
+    page.fill("#dist-0-title", "Tệp CSV")
+    page.fill("#dist-0-accessURL", "https://files.example/survey.csv")
+    page.select_option("#dist-0-format", label="CSV")
+    page.click("#save-draft")
+    page.wait_for_url("**/publish/datasets/hoi-tin-hoc/ui-survey")
+    assert "Saved as a draft" in page.inner_text(".form-notice")
+    api = f"{base}/api/v1/datasets/hoi-tin-hoc/ui-survey"
+    headers = {"Cache-Control": "no-cache"}
+    assert requests.get(api, headers=headers, timeout=30).status_code == 404
+    page.click("a[href$='/publish/']")
+    row = page.locator("#my-datasets tr[data-id='hoi-tin-hoc/ui-survey'] td.status")
+    assert row.inner_text() == "Draft"
+    page.click("#my-datasets tr[data-id='hoi-tin-hoc/ui-survey'] a")
+    page.wait_for_selector("#dataset-form")
+    assert page.input_value("#title_vi") == "Khảo sát hội viên"
+    page.click("#publish")
+    page.wait_for_url("**/publish/datasets/hoi-tin-hoc/ui-survey")
+    assert "Published" in page.inner_text(".form-notice")
+    shot(page, "publish-form")
+    seen = requests.get(api, headers=headers, timeout=30)
+    assert seen.status_code == 200 and seen.json()["draft"] is False
+    assert seen.json()["description"]["vi"] == HOSTILE
+    assert seen.json()["distributions"][0]["format"]["label"] == "CSV"
+    page.click("#sign-out")
+    page.wait_for_selector("#token")
+
+
+def test_publisher_forms_refuse_what_lacks_the_sessions_csrf_token(
+        publisher_site: tuple[str, str]) -> None:
+    import requests
+
+    base, token = publisher_site
+    session = requests.Session()
+    assert session.post(f"{base}/publish/sign-in", data={"token": token},
+                        timeout=30).status_code == 400
+    form = session.get(f"{base}/publish/", timeout=30).text
+    csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    signed = session.post(f"{base}/publish/sign-in", data={"token": token, "csrf": csrf},
+                          timeout=30, allow_redirects=False)
+    assert signed.status_code == 302
+    cookie = signed.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and token not in cookie
+    # Signed in, a save without the token (as another site's form would send) is refused.
+    refused = session.post(f"{base}/publish/datasets", timeout=30, data={
+        "org": "hoi-tin-hoc", "name": "forged", "new": "1", "title_vi": "Giả"})
+    assert refused.status_code == 400 and "CSRF" in refused.text
+    assert requests.get(f"{base}/api/v1/datasets/hoi-tin-hoc/forged",
+                        timeout=30).status_code == 404
