@@ -3,7 +3,7 @@ the demo store, SPARQL read through SPARQLWrapper): a publisher token writes its
 organisation's (and sub-organisations') datasets by every write path (JSON API, SPARQL
 Update, Graph Store) and nothing else, checked on what the write would change; drafts are
 seen by nobody but the organisation's tokens and admins (not anonymous SPARQL, the API,
-search, the catalogue, dumps or the change feed) until published; restricted datasets show
+search, the catalogue, dumps, VoID, OAI-PMH or the change feed) until published; restricted datasets show
 their metadata but not their distributions' URLs (read tokens see them); a dataset that
 breaks the profile gets 422 with messages in Vietnamese and English by JSON field; every
 write is in the audit (`kg audit`)."""
@@ -253,16 +253,20 @@ def test_drafts_are_seen_only_by_their_publisher_and_admins(site: Site) -> None:
         dump = gzip.decompress(requests.get(f"{site.base}/dumps/{name}", timeout=120).content)
         feed = requests.get(f"{site.base}/changes/page", params={"limit": 50},
                             headers=site.headers(None), timeout=30).text
+        oai = requests.get(f"{site.base}/oai", timeout=60, params={
+            "verb": "ListIdentifiers", "metadataPrefix": "oai_dc", "from": since}).text
+        void = requests.get(f"{site.base}/.well-known/void.ttl", timeout=60).text
+        assert MINE not in void
         places = {"search": json.dumps(search["items"]), "catalog": catalog,
-                  "dump": dump.decode(), "feed": feed}
-        return [place for place, text in places.items() if iri in text]
+                  "dump": dump.decode(), "feed": feed, "oai": oai}
+        return [place for place, text in places.items() if "hoi-tin-hoc/draft" in text]
 
     assert public_places() == []
     published = site.api("PATCH", "hoi-tin-hoc/draft", "vaip", {"draft": False})
     assert published.status_code == 200 and published.json()["draft"] is False
     assert site.ask(f"ASK {{ <{iri}> ?p ?o }}")
     assert site.api("GET", "hoi-tin-hoc/draft", None).json()["draft"] is False
-    assert sorted(public_places()) == ["catalog", "dump", "feed", "search"]
+    assert sorted(public_places()) == ["catalog", "dump", "feed", "oai", "search"]
     # Harvesters find it through its organisation's catalogue.
     title = "'Danh mục dữ liệu của Hội Tin học Việt Nam'@vi"
     assert site.ask(f"ASK {{ <{BASE}id/catalog/hoi-tin-hoc> a <http://www.w3.org/ns/dcat#Catalog>"
