@@ -280,15 +280,22 @@ def records(store: GraphStore, kind: Kind, iris: Sequence[str], lang: str = "vi"
     return found
 
 
-def json_schema(kind: Kind, depth: int = 0) -> dict[str, Any]:
-    """The JSON Schema of a record of ``kind`` (OpenAPI 3.1 takes JSON Schema as it is)."""
-    text = {"type": ["object", "null"], "additionalProperties": {"type": "string"},
-            "examples": [{"vi": "Tên", "en": "Name"}]}
-    link = {"type": ["object", "null"], "properties": {
+def json_schema(kind: Kind, depth: int = 0, *, writable: bool = False) -> dict[str, Any]:
+    """The JSON Schema of a record of ``kind`` (OpenAPI 3.1 takes JSON Schema as it is);
+    ``writable``: of a record as a client may send it (``graph.records_write``: links also
+    as bare IRIs, texts also as one Vietnamese string, keywords also by language, no field
+    required)."""
+    text: dict[str, Any] = {"type": ["object", "null"], "additionalProperties": {"type": "string"},
+                            "examples": [{"vi": "Tên", "en": "Name"}]}
+    link: dict[str, Any] = {"type": ["object", "null"], "properties": {
         "iri": {"type": ["string", "null"]}, "label": {"type": ["string", "null"]}}}
+    strings: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
+    if writable:
+        text = {"anyOf": [text, {"type": "string"}]}
+        link = {"anyOf": [link, {"type": "string", "format": "iri"}]}
+        strings = {"anyOf": [strings, {"type": "object", "additionalProperties": strings}]}
     shapes: dict[str, dict[str, Any]] = {
-        TEXT: text, STRING: {"type": ["string", "null"]},
-        STRINGS: {"type": "array", "items": {"type": "string"}},
+        TEXT: text, STRING: {"type": ["string", "null"]}, STRINGS: strings,
         NUMBER: {"type": ["number", "null"]}, LINK: link, BOOLEAN: {"type": "boolean"},
         LINKS: {"type": "array", "items": link},
     }
@@ -298,13 +305,14 @@ def json_schema(kind: Kind, depth: int = 0) -> dict[str, Any]:
     }
     for field in kind.fields:
         if field.how == NESTED and field.nested:
-            schema: dict[str, Any] = {"type": "array",
-                                      "items": json_schema(KINDS[field.nested], depth + 1)}
+            schema: dict[str, Any] = {"type": "array", "items": json_schema(
+                KINDS[field.nested], depth + 1, writable=writable)}
         else:
             schema = dict(shapes[field.how])
         schema["description"] = field.description
         properties[field.key] = schema
-    return {"type": "object", "properties": properties, "required": ["iri"]}
+    return {"type": "object", "properties": properties,
+            "required": [] if writable else ["iri"]}
 
 
 def flat(record: dict[str, Any], fields: Sequence[str]) -> dict[str, str]:

@@ -119,6 +119,7 @@ class Write:
     body: dict[str, str | None]                 # media type -> schema name (None: text)
     answers: dict[int, str]                     # status -> description
     params: tuple[Param, ...] = ()
+    schema: str | None = None                   # the schema of a 200 or 201 answer
 
     @property
     def openapi_path(self) -> str:
@@ -224,8 +225,8 @@ def _write_document(write: Write) -> dict[str, Any]:
     for status, text in write.answers.items():
         if status in (201, 200):
             content: dict[str, Any] = {"application/json": {
-                "schema": {"$ref": f"#/components/schemas/{write.body.get('application/json')}"}
-            }}
+                "schema": {"$ref": f"#/components/schemas/{write.schema}"}}} \
+                if write.schema else {}
         elif status == 204:
             content = {}
         else:

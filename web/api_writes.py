@@ -58,14 +58,16 @@ ERRORS = {401: "No token, or an expired one", 403: "The token may not write this
 
 def _document() -> None:
     api.schema("Dataset", json_schema(DATASET))
+    api.schema("DatasetInput", json_schema(DATASET, writable=True))
     writes: tuple[tuple[str, str, dict[str, str | None], dict[int, str]], ...] = (
-            ("POST", "Create a dataset", {"application/json": "Dataset", **RDF_BODIES},
+            ("POST", "Create a dataset", {"application/json": "DatasetInput", **RDF_BODIES},
              {201: "Created: the dataset as written", 409: "A dataset with this id exists"}),
-            ("PUT", "Create or replace a dataset", {"application/json": "Dataset",
+            ("PUT", "Create or replace a dataset", {"application/json": "DatasetInput",
                                                     **RDF_BODIES},
              {200: "Replaced: the dataset as written", 201: "Created"}),
             ("PATCH", "Change some fields of a dataset (JSON merge patch)",
-             {"application/merge-patch+json": "Dataset", "application/json": "Dataset"},
+             {"application/merge-patch+json": "DatasetInput",
+              "application/json": "DatasetInput"},
              {200: "Changed: the dataset as written", 404: "No such dataset"}),
             ("DELETE", "Remove a dataset", {}, {204: "Removed", 404: "No such dataset"}))
     for method, summary, body, answers in writes:
@@ -75,7 +77,7 @@ def _document() -> None:
             "publisher:<org> for the organisation of the id (or one it belongs to).",
             "datasets", f"{method.lower()}_dataset", body,
             {**answers, **{s: t for s, t in ERRORS.items() if method != "DELETE" or s < 422}},
-            (ID,)))
+            (ID,), "Dataset"))
 
 
 _document()

@@ -355,3 +355,35 @@ def test_every_write_is_audited_and_kg_audit_lists_it(
                           timeout=120, check=True).stdout
     assert "vaip-editor [publisher:hoi-tin-hoc] from 127.0.0.1: POST /api/v1/datasets" in text
     assert "Create" in text and "portal-team" not in text
+
+
+def test_the_write_operations_are_documented_and_answer_as_documented(site: Site) -> None:
+    from openapi_core import Config, OpenAPI
+    from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+    from openapi_spec_validator import validate
+
+    document = requests.get(f"{site.base}/openapi.json", timeout=30).json()
+    validate(document)
+    item = document["paths"]["/api/v1/datasets/{id}"]
+    assert {"get", "post", "put", "patch", "delete"} <= set(item)
+    for method in ("post", "put", "patch", "delete"):
+        assert item[method]["security"] == [{"bearer": []}]
+        assert {"401", "403"} <= set(item[method]["responses"])
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    spec = OpenAPI.from_dict(document, config=Config(
+        extra_media_type_deserializers={"application/problem+json": json.loads,
+                                        "application/merge-patch+json": json.loads}))
+    # A path parameter is one segment: the id's slash goes encoded, as OpenAPI clients send it.
+    mine, theirs = "hoi-tin-hoc%2Fdocumented", "hoi-vat-ly%2Fdocumented"
+    answers = [
+        site.api("POST", mine, "vaip", dataset("Tài liệu")),
+        site.api("PATCH", mine, "vaip", {"draft": True}, "application/merge-patch+json"),
+        site.api("PUT", mine, "vaip", {"title": {"en": "no vi"}}),
+        site.api("PUT", theirs, "vaip", dataset("Tài liệu")),
+        site.api("DELETE", mine, "vaip"),
+    ]
+    assert [a.status_code for a in answers] == [201, 200, 422, 403, 204]
+    for answer in answers:
+        request = RequestsOpenAPIRequest(answer.request)
+        spec.validate_request(request)
+        spec.validate_response(request, RequestsOpenAPIResponse(answer))
