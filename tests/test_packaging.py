@@ -24,7 +24,7 @@ def test_wheel_installs_into_a_clean_venv_and_runs_the_demo(tmp_path: Path) -> N
     demo = subprocess.run([str(kg), "--store", "s", "demo"], cwd=work, capture_output=True,
                           text=True, timeout=300)
     assert demo.returncode == 0, demo.stderr
-    assert "vocabularies: 7 graphs" in demo.stdout
+    assert "vocabularies: 8 graphs" in demo.stdout
     answer = subprocess.run([str(kg), "--store", "s", "query", "--format", "csv",
                              "SELECT (COUNT(*) AS ?n) { ?c a skos:ConceptScheme }"],
                             cwd=work, capture_output=True, text=True, timeout=60, check=True)
