@@ -1,8 +1,8 @@
 """The audit: every write made over HTTP, newest first: when, which token (name and scopes),
 from which address, the request, the graph, and each record it created, updated or deleted.
 
-It is the private part of the change record (``graph.change_log.AUDIT``): the public change
-feed says what changed, the audit also says who changed it.
+It is the private part of the change record (``graph.change_log.AUDIT``, in the private
+store): the public change feed says what changed, the audit also says who changed it.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pyoxigraph import Literal, NamedNode
 
 from graph.change_log import AUDIT, CHANGES
 from graph.namespaces import KG, PROV, XSD
+from graph.private_store import private_store
 from graph.store import GraphStore, solutions
 
 
@@ -45,10 +46,11 @@ def writes(store: GraphStore, *, token: str | None = None, since: datetime | Non
         filters += f" FILTER(?who = {Literal(token)})"
     if since is not None:
         filters += f" FILTER(?at >= {Literal(since.isoformat(), datatype=XSD.dateTime)})"
+    vault = private_store(store)
     found: dict[str, Write] = {}
     # A write that changed several graphs (a catalogue and its derived graphs) was stamped
     # once per graph: its first stamp is when it was made.
-    for row in solutions(store.query(
+    for row in solutions(vault.query(
             f"SELECT ?w (MIN(?at) AS ?first) (SAMPLE(?who) AS ?token) "
             f"(SAMPLE(?from) AS ?address) (SAMPLE(?what) AS ?request) "
             f"(GROUP_CONCAT(DISTINCT STR(?graph); separator=' ') AS ?graphs) {{ "
@@ -62,16 +64,25 @@ def writes(store: GraphStore, *, token: str | None = None, since: datetime | Non
     if not found:
         return []
     values = " ".join(str(NamedNode(iri)) for iri in found)
-    for row in solutions(store.query(
+    for row in solutions(vault.query(
             f"SELECT ?w ?scope {{ GRAPH {AUDIT} {{ VALUES ?w {{ {values} }} "
             f"?w {KG.scope} ?scope }} }} ORDER BY ?scope")):
         found[row["w"].value].scopes.append(row["scope"].value)
-    for row in solutions(store.query(
-            f"SELECT ?w ?activity ?record {{ GRAPH {AUDIT} {{ VALUES ?w {{ {values} }} "
-            f"?w {KG.change} ?c }} {{ GRAPH {CHANGES} {{ ?c {KG.activity} ?activity ; "
-            f"{KG.record} ?record }} }} UNION {{ GRAPH {AUDIT} {{ ?c {KG.activity} ?activity ; "
-            f"{KG.record} ?record }} }} }} ORDER BY ?record")):
-        pair = (row["activity"].value, row["record"].value)
-        if pair not in found[row["w"].value].changes:
-            found[row["w"].value].changes.append(pair)
+    made = {row["c"].value: row["w"].value for row in solutions(vault.query(
+        f"SELECT ?w ?c {{ GRAPH {AUDIT} {{ VALUES ?w {{ {values} }} ?w {KG.change} ?c }} }}"))}
+    if not made:
+        return list(found.values())
+    changes = " ".join(str(NamedNode(iri)) for iri in made)
+    # The changes of public graphs are in the public change record, the others beside the
+    # audit in the private store.
+    for source, graph in ((store, CHANGES), (vault, AUDIT)):
+        for row in solutions(source.query(
+                f"SELECT ?c ?activity ?record {{ GRAPH {graph} {{ VALUES ?c {{ {changes} }} "
+                f"?c {KG.activity} ?activity ; {KG.record} ?record }} }} ORDER BY ?record")):
+            entry = found[made[row["c"].value]]
+            pair = (row["activity"].value, row["record"].value)
+            if pair not in entry.changes:
+                entry.changes.append(pair)
+    for entry in found.values():
+        entry.changes.sort(key=lambda pair: pair[1])
     return list(found.values())

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pyoxigraph import BlankNode, Literal, NamedNode, QueryTriples, Triple
 
 from graph.namespaces import BASE, DCT, KG, PROV, RDF, XSD, graph_iri
+from graph.private_store import private_store
 from graph.store import GraphStore, solutions
 
 CHANGES = graph_iri("changes")
@@ -173,13 +174,13 @@ def record_changes(store: GraphStore, graph: NamedNode, changes: list[Change], a
                    revision: int, when: datetime | None = None, *,
                    audit: Audit | None = None, private: bool = False) -> int:
     """Write ``changes`` into the change record, and forget what is past retention. The
-    changes of a ``private`` graph, and who made a write (``audit``), go into its private
-    part."""
+    changes of a ``private`` graph (``revision`` then counts the private store's commits),
+    and who made a write (``audit``), go into its private part, in the private store."""
     when = when or datetime.now(UTC)
     stamp = Literal(when.isoformat(), datatype=XSD.dateTime)
     by, at = Literal(agent), Literal(str(revision), datatype=XSD.integer)
     # The revision and the position in the commit name a change, so replaying is harmless.
-    base = f"{BASE}id/change/{revision}-"
+    base = f"{BASE}id/change/{'p' if private else ''}{revision}-"
 
     def facts() -> Iterator[Triple]:
         for number, change in enumerate(changes):
@@ -200,9 +201,10 @@ def record_changes(store: GraphStore, graph: NamedNode, changes: list[Change], a
                         for p in sorted(change.removed))
 
     if changes:
-        store.add_service_triples(AUDIT if private else CHANGES, facts())
+        (private_store(store) if private else store).add_service_triples(
+            AUDIT if private else CHANGES, facts())
     if audit is not None:
-        store.add_service_triples(AUDIT, _audit_facts(audit, graph, stamp, [
+        private_store(store).add_service_triples(AUDIT, _audit_facts(audit, graph, stamp, [
             NamedNode(f"{base}{number}") for number in range(len(changes))]))
     _forget_before(store, when - timedelta(days=retention_days()))
     return len(changes)

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from graph.audit_log import writes
+from graph.private_store import private_store
 from graph.queries import load_query
 from graph.results import FORMATS, FormatMismatchError, default_format, write_result
 from graph.search_index import SearchIndex, index_beside
@@ -158,24 +159,35 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     console.print(table)
 
 
+_PRIVATE_HELP = ("The private store instead: the organisations' catalogue graphs with their "
+                 "drafts, the withheld URLs, the audit.")
+
+
+def _chosen_store(ctx: click.Context, private: bool) -> GraphStore:
+    store = get_store(ctx)
+    return private_store(store) if private else store
+
+
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--private", is_flag=True, help=_PRIVATE_HELP)
 @click.pass_context
-def dump(ctx: click.Context, file: Path) -> None:
+def dump(ctx: click.Context, file: Path, private: bool) -> None:
     """Write every graph as N-Quads to FILE (gzip when it ends in .gz)."""
     with _open_output(file, "wb") as out:
-        count = get_store(ctx).dump(out)
+        count = _chosen_store(ctx, private).dump(out)
     click.echo(f"{count} quads written to {file}")
 
 
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--private", is_flag=True, help=_PRIVATE_HELP)
 @click.pass_context
-def restore(ctx: click.Context, file: Path) -> None:
+def restore(ctx: click.Context, file: Path, private: bool) -> None:
     """Make the store hold exactly the N-Quads in FILE (from `kg dump`); atomic."""
     try:
         with _open_output(file, "rb") as data:
-            count = get_store(ctx).restore(data)
+            count = _chosen_store(ctx, private).restore(data)
     except (StoreError, OSError, EOFError) as error:
         raise click.ClickException(f"{file}: {error}; the store is unchanged") from error
     click.echo(f"{count} quads restored from {file}")

@@ -470,7 +470,11 @@ class EmbeddedStore:
             return count
 
     def close(self) -> None:
-        """Flush to disk; the object must not be used afterwards."""
+        """Flush to disk (the private store too, if opened); the object must not be used
+        afterwards."""
+        from graph.private_store import close_private
+
+        close_private(self)
         if self.path is not None:
             self._store.flush()
         del self._store

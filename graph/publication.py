@@ -14,9 +14,10 @@ A dataset is a draft while it says ``kg:draft true``. A distribution is non-publ
 access rights (EU access-right table), or else its dataset's, are ``RESTRICTED`` or
 ``NON_PUBLIC``: its access URL is then the dataset's own page and its download URL is left out.
 
-Why derived graphs and not a filter on every read: every reader (SPARQL, dumps, the catalogue,
-search, OAI-PMH) already reads the public graphs; a graph that is simply not among them
-cannot leak through a query nobody thought of.
+The catalogue graph and the withheld URLs live in the private store (``graph.private_store``),
+the derived public graphs in the store everybody reads: every reader (SPARQL, dumps, the
+catalogue, search, OAI-PMH) reads that store, so a draft cannot leak through a query nobody
+thought of.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 from graph.change_log import AUDIT, CHANGES
 from graph.meta_updates import META, STAGING_PREFIX
 from graph.namespaces import BASE, DCAT, DCT, KG, ORG, RDF, Namespace, graph_iri
+from graph.private_store import private_store
 from graph.store import GraphStore, solutions
 
 CATALOG_PREFIX = f"{BASE}graph/catalog/"
@@ -80,6 +82,11 @@ def derived_graphs(org: str) -> tuple[NamedNode, NamedNode, NamedNode]:
 def is_private(graph: NamedNode) -> bool:
     """Whether only some tokens may read ``graph``."""
     return graph.value.startswith((CATALOG_PREFIX, WITHHELD_PREFIX)) or graph == AUDIT
+
+
+def home_of(store: GraphStore, graph: NamedNode) -> GraphStore:
+    """The store that holds ``graph``: the private store for a private graph."""
+    return private_store(store) if is_private(graph) else store
 
 
 def kept_by_service(graph: NamedNode) -> bool:
@@ -308,18 +315,19 @@ def _refusal(subject: object, triples: Sequence[Triple], allowed: frozenset[str]
 
 def _held_elsewhere(store: GraphStore, graph: NamedNode, subjects: Sequence[NamedNode]
                     ) -> list[OutOfScope]:
-    """Records that another source graph already describes: writing them here would add to
-    a record that is not this organisation's."""
+    """Records that another source graph (public or private) already describes: writing
+    them here would add to a record that is not this organisation's."""
     if not subjects:
         return []
     org = org_of(graph) or ""
     own = {graph, *derived_graphs(org)}
     values = " ".join(str(s) for s in subjects)
     found: dict[str, set[str]] = defaultdict(set)
-    for row in solutions(store.query(
-            f"SELECT DISTINCT ?s ?g {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}")):
-        if row["g"] not in own:
-            found[row["s"].value].add(row["g"].value)
+    for source in (store, private_store(store)):
+        for row in solutions(source.query(
+                f"SELECT DISTINCT ?s ?g {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}")):
+            if row["g"] not in own:
+                found[row["s"].value].add(row["g"].value)
     return [OutOfScope(record, f"already described in {', '.join(sorted(graphs))}")
             for record, graphs in sorted(found.items())]
 

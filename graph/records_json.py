@@ -242,7 +242,7 @@ def _paths(kind: Kind, depth: int = 0, fields: Sequence[str] | None = None
     return paths
 
 
-def _query(kind: Kind, iris: Sequence[str], fields: Sequence[str] | None = None) -> str:
+def record_query(kind: Kind, iris: Sequence[str], fields: Sequence[str] | None = None) -> str:
     """One CONSTRUCT for the records, every step of their (chosen) fields' paths and the
     labels of what they link to. The IRIs come from the store or the search index and are
     written as N-Triples terms by pyoxigraph; nothing else goes into the text."""
@@ -268,7 +268,7 @@ def records(store: GraphStore, kind: Kind, iris: Sequence[str], lang: str = "vi"
         return []
     # Only the paths of the fields asked for: the JSON list of 100 titles took 0.33 s when
     # every path (distributions, labels of publishers and places) was followed.
-    result = store.query(_query(kind, iris, fields))
+    result = store.query(record_query(kind, iris, fields))
     if not isinstance(result, QueryTriples):
         raise TypeError("CONSTRUCT must give triples")
     graph = _Graph(result)

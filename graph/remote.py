@@ -547,4 +547,7 @@ class RemoteStore(EmbeddedStore):
         return current
 
     def close(self) -> None:
+        from graph.private_store import close_private
+
+        close_private(self)
         self._store.close()

@@ -26,10 +26,12 @@ from graph.change_log import (
     snapshot_records,
 )
 from graph.namespaces import BASE, KG, XSD, graph_iri
+from graph.private_store import private_store
 from graph.publication import (
     Scope,
     catalogue_record,
     derived_graphs,
+    home_of,
     is_catalog,
     is_private,
     org_of,
@@ -43,6 +45,8 @@ from graph.store import (
     GraphStore,
     Provenance,
     ProvenanceFacts,
+    RdfFile,
+    RdfFiles,
     Staging,
     StagingTask,
     StoreError,
@@ -57,8 +61,6 @@ from loaders.errors import LoadError, OutOfScopeError, Problem
 QUARANTINE_ROUNDS = 3
 # Above this many changed records a reload is validated in full.
 INCREMENTAL_LIMIT = 5_000
-# What the provenance of a private graph keeps of its validation.
-COUNTS = frozenset({KG.violations, KG.warnings, KG.infos})
 # The shipped vocabularies are software, not data: their loads are not change records.
 UNLOGGED_LOADER = "vocabulary"
 
@@ -118,13 +120,12 @@ def ingest(
     1
     """
     target = graph or graph_iri(source_id)
+    if is_private(target):
+        return _ingest_private(store, target, data, provenance, audit=audit, scope=scope,
+                               derived=derived, index=index)
     if scope is not None:
         data = list(data)  # type: ignore[arg-type]
         admit(store, scope, target, data)
-    private = is_private(target)
-    if private:
-        # Drafts must not reach the search index: only the derived graphs go there.
-        index = None
     outcome: list[ValidationReport] = []
     taken: list[str] = []
     logged = provenance.loader != UNLOGGED_LOADER
@@ -164,12 +165,7 @@ def ingest(
             compared[0] = [*compared[0], *extra]
             before[0].update(snapshot_records(store, target, extra))
         later = facts_after_gate(sorted(set(taken))) if facts_after_gate else []
-        found = [*validation_facts(first, kept, taken), *(facts or []), *later]
-        if private:
-            # The provenance graph is public: of a private graph it keeps only the counts,
-            # not the report that names its records.
-            found = [(p, o) for p, o in found if p in COUNTS]
-        return found
+        return [*validation_facts(first, kept, taken), *(facts or []), *later]
 
     prepared: list[PreparedGraph] = []
     # The version being replaced, as the index knows it.
@@ -199,12 +195,43 @@ def ingest(
             after = snapshot(store, target) if before[0] else records(store, target)
         record_changes(store, target, differences(before[0], after),
                        f"{provenance.loader}: {provenance.source}", store.revision(),
-                       audit=audit, private=private)
+                       audit=audit)
     if index is not None and prepared:
         index.offer(info, prepared[0])
     if is_catalog(target):
         _write_derived(store, target, provenance, audit, index)
     return Ingested(info, outcome[0] if outcome else ValidationReport(), sorted(set(taken)))
+
+
+def _ingest_private(store: GraphStore, target: NamedNode, data: GraphData,
+                    provenance: Provenance, *, audit: Audit | None, scope: Scope | None,
+                    derived: bool, index: SearchIndex | None) -> Ingested:
+    """A private graph (``graph.private_store``): checked against the shapes and the public
+    store's reference data, then written into the private store."""
+    if isinstance(data, RdfFile | RdfFiles):
+        raise LoadError([Problem(provenance.source, f"{target.value} is an organisation's "
+                                 "catalogue: write it through the API or the Graph Store")])
+    triples = [t.triple if isinstance(t, Quad) else t for t in data]
+    if scope is not None:
+        admit(store, scope, target, triples)  # type: ignore[arg-type]
+    report = ValidationReport()
+    if not derived:
+        report, _ = check_only(store, triples, provenance.source)
+        if not report.conforms:
+            raise ValidationFailedError(provenance.source, report)
+    vault = private_store(store)
+    before = snapshot(vault, target)
+    facts = validation_facts(report, [], [])
+    try:
+        info = vault.replace_graph(target, triples, provenance, check=lambda staging: facts)
+    except StoreError as error:
+        raise LoadError([Problem(provenance.source, str(error))]) from error
+    record_changes(store, target, differences(before, snapshot(vault, target)),
+                   f"{provenance.loader}: {provenance.source}", vault.revision(), audit=audit,
+                   private=True)
+    if is_catalog(target):
+        _write_derived(store, target, provenance, audit, index)
+    return Ingested(info, report)
 
 
 def _write_derived(store: GraphStore, catalog: NamedNode, provenance: Provenance,
@@ -216,15 +243,18 @@ def _write_derived(store: GraphStore, catalog: NamedNode, provenance: Provenance
         "SELECT ?name ?org { ?org skos:prefLabel ?name }",
         bindings={"org": NamedNode(f"{BASE}id/org/{org}")}))}
     public += catalogue_record(org, names, public)
-    held = {info.name for info in store.graphs()}
     for graph, triples in zip(derived_graphs(org), (public, withheld, on_request),
                               strict=True):
         source = Provenance("publication", f"{provenance.source}, derived from {catalog.value}")
         if triples:
             ingest(store, graph.value, triples, source, graph=graph, audit=audit,
                    derived=True, index=index)
-        elif graph in held:
+        elif _held(store, graph):
             drop_source(store, graph, "publication", audit)
+
+
+def _held(store: GraphStore, graph: NamedNode) -> bool:
+    return graph in {info.name for info in home_of(store, graph).graphs()}
 
 
 def validation_facts(report: ValidationReport, quarantined: list[Triple], records: list[str]
@@ -275,8 +305,10 @@ def check_only(store: GraphStore, data: GraphData, source: str, lang: str = "vi"
 
 
 def graph_triples(store: GraphStore, graph: NamedNode) -> list[Triple]:
-    """Every triple of ``graph`` (none when the store does not hold it)."""
-    result = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
+    """Every triple of ``graph`` (none when the store does not hold it), from the private
+    store for a private graph."""
+    result = home_of(store, graph).query(
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
     if not isinstance(result, QueryTriples):
         raise TypeError("CONSTRUCT must give triples")
     return list(result)
@@ -299,15 +331,15 @@ def drop_source(store: GraphStore, graph: NamedNode, agent: str = "drop",
     organisation's catalogue graph takes its derived graphs with it."""
     if scope is not None:
         admit(store, scope, graph, [])
-    before = records(store, graph)
+    home = home_of(store, graph)
+    before = records(home, graph)
     try:
-        store.drop_graph(graph)
+        home.drop_graph(graph)
     except StoreError as error:
         raise LoadError([Problem(graph.value, str(error))]) from error
-    record_changes(store, graph, differences(before, {}), agent, store.revision(),
+    record_changes(store, graph, differences(before, {}), agent, home.revision(),
                    audit=audit, private=is_private(graph))
     if is_catalog(graph):
-        held = {info.name for info in store.graphs()}
         for view in derived_graphs(org_of(graph) or ""):
-            if view in held:
+            if _held(store, view):
                 drop_source(store, view, agent, audit)

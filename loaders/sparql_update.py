@@ -20,8 +20,9 @@ from rdflib.term import URIRef
 
 from graph.change_log import Audit
 from graph.namespaces import BASE, PREFIXES, graph_iri
-from graph.publication import Scope, kept_by_service
-from graph.store import GraphStore, Provenance
+from graph.private_store import private_store
+from graph.publication import Scope, is_private, kept_by_service
+from graph.store import GraphStore, Provenance, open_store
 from graph.update_text import (
     UpdateContext,
     UpdateDataset,
@@ -36,6 +37,7 @@ from loaders.ingest import (
     admit,
     check_only,
     drop_source,
+    graph_triples,
     ingest,
 )
 
@@ -131,6 +133,15 @@ def rewritten_update(store: GraphStore, text: str, dataset: UpdateDataset | None
     return rewritten, targets
 
 
+def _scratch(store: GraphStore, graphs: list[NamedNode]) -> GraphStore:
+    scratch = open_store("memory")
+    for graph in graphs:
+        triples = graph_triples(store, graph)
+        if triples:
+            scratch.replace_graph(graph, triples, Provenance("sparql-update", "scratch"))
+    return scratch
+
+
 @dataclass(frozen=True)
 class UpdateDone:
     """What an update committed: the graphs it wrote and those it left empty (dropped)."""
@@ -151,8 +162,15 @@ def apply_update(store: GraphStore, text: str, who: str,
     With a ``scope``, what the update would change in every graph is checked against it
     first: one record out of scope refuses the whole update (``OutOfScopeError``)."""
     text, targets = rewritten_update(store, text, dataset)
-    held = {g.name for g in store.graphs()}
-    results = store.preview_update(text, targets)
+    held = {g.name for g in store.graphs()} | {g.name for g in private_store(store).graphs()}
+    private = [g for g in targets if is_private(g)]
+    if private and len(private) < len(targets):
+        _refuse("an update that writes an organisation's catalogue graph writes only "
+                "catalogue graphs (send the other graphs' changes in another update)")
+    # A catalogue graph lives in the private store: the update runs on a scratch store
+    # holding the graphs it writes (its WHERE sees those).
+    scratch = _scratch(store, targets) if private else store
+    results = scratch.preview_update(text, targets)
     if scope is not None:
         refused: list[Problem] = []
         for graph, triples in results.items():

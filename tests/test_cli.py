@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pyoxigraph import Literal, NamedNode, Triple
 
+from graph.private_store import private_store
+from graph.store import open_store, solutions
 from tests.conftest import MINI_UNITS
 from web.cli import kg
 
@@ -156,3 +159,33 @@ def test_load_admin_units_from_a_download_url(runner: CliRunner, tmp_path: Path)
     finally:
         httpd.shutdown()
         thread.join(timeout=10)
+
+
+def test_dump_and_restore_of_the_private_store(runner: CliRunner, tmp_path: Path) -> None:
+    source = str(tmp_path / "source")
+    catalog = NamedNode("https://kg.vusta.org.vn/graph/catalog/a")
+    draft = Triple(NamedNode("https://example.org/id/dataset/a/b"),
+                   NamedNode("https://kg.vusta.org.vn/ontology#draft"), Literal("true"))
+    store = open_store(source)
+    try:
+        private_store(store).add_service_triples(catalog, [draft])
+    finally:
+        store.close()
+    dump = tmp_path / "private.nq"
+    written = run(runner, source, "dump", "--private", str(dump)).split()[0]
+    assert draft.subject.value in dump.read_text(encoding="utf-8")
+    public = tmp_path / "public.nq"
+    run(runner, source, "dump", str(public))
+    assert draft.subject.value not in public.read_text(encoding="utf-8")
+    target = str(tmp_path / "target")
+    assert f"{written} quads restored" in run(runner, target, "restore", "--private", str(dump))
+    the_draft = "SELECT * { GRAPH ?g { ?s ?p ?o } }"
+    bound = {"s": draft.subject, "p": draft.predicate, "o": draft.object}
+    store = open_store(target)
+    try:
+        assert list(solutions(store.query(the_draft, bindings=bound))) == []
+        found = [row["g"] for row in solutions(private_store(store).query(the_draft,
+                                                                           bindings=bound))]
+        assert found == [catalog]
+    finally:
+        store.close()

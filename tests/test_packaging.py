@@ -28,7 +28,7 @@ def test_wheel_installs_into_a_clean_venv_and_runs_the_demo(tmp_path: Path) -> N
     answer = subprocess.run([str(kg), "--store", "s", "query", "--format", "csv",
                              "SELECT (COUNT(*) AS ?n) { ?c a skos:ConceptScheme }"],
                             cwd=work, capture_output=True, text=True, timeout=60, check=True)
-    assert answer.stdout.split() == ["n", "10"]
+    assert answer.stdout.split() == ["n", "11"]
     shipped = subprocess.run([str(env_dir / "bin" / "python"), "-c",
                               "import graph.resources as r; print(r.shape_names(), "
                               "r.ontology_names())"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from graph.namespaces import BASE
 from graph.store import DEFAULT_STORE, GraphStore, open_store
@@ -153,35 +153,12 @@ def stamp_get(response: Response) -> Response:
 
 
 def get_store() -> GraphStore:
-    """The store of the running app as everybody sees it: private graphs (an organisation's
-    drafts, withheld URLs, the audit) are not in it. Whatever is cached by the store's
-    revision (pages, dumps, the search index) is read from here."""
-    from flask import current_app
-
-    from graph.visibility import ReadView
-
-    view = current_app.extensions.get("public_view")
-    if view is None:
-        view = current_app.extensions["public_view"] = ReadView(
-            current_app.extensions["graph_store"])
-    return cast("GraphStore", view)
-
-
-def write_store() -> GraphStore:
-    """The store itself, private graphs included: for the paths that write (and check) it."""
+    """The store of the running app: what everybody reads (private graphs are in its private
+    store, ``graph.private_store``)."""
     from flask import current_app
 
     store: GraphStore = current_app.extensions["graph_store"]
     return store
-
-
-def reader_store() -> GraphStore:
-    """The store as the holder of the request's token may read it (answers read from here
-    are never kept in a cache that others are answered from)."""
-    from web.auth import reader_view, request_reader
-
-    holder = request_reader()
-    return get_store() if holder is None else reader_view(write_store(), holder)
 
 
 def store_revision() -> int:

@@ -20,6 +20,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, request, send_from_directory, url_for
 from pyoxigraph import Literal, NamedNode
 
+from graph.private_reads import records_as_seen
 from graph.records_json import (
     CATALOG,
     CONCEPT,
@@ -34,8 +35,9 @@ from graph.records_json import (
 from graph.search_index import SearchPage
 from graph.sparql_text import with_terms
 from graph.store import solutions
-from web import get_store, reader_store
+from web import get_store
 from web.api_spec import Answer, Api, Param
+from web.auth import request_reader
 from web.http_cache import cacheable
 from web.i18n import language
 from web.problems import problem
@@ -159,14 +161,20 @@ def _one(kind: Kind, id: str, fields: str | None) -> Response:
         subject = NamedNode(kind.iri_prefix + id)
     except ValueError as bad:
         return problem(400, "Bad parameter", str(bad))
+    store = get_store()
     # A token's holder may read records others do not (its organisation's drafts).
-    store = reader_store()
-    typed = bool(store.query("ASK { ?s a ?type }", bindings={"s": subject, "type": kind.type}))
-    found = records(store, kind, [subject.value], language(), chosen) if typed else []
+    holder = request_reader() if kind is DATASET else None
+    if holder is not None:
+        found = records_as_seen(store, holder.scopes, kind, [subject.value], language(),
+                                chosen)
+    else:
+        typed = bool(store.query("ASK { ?s a ?type }",
+                                 bindings={"s": subject, "type": kind.type}))
+        found = records(store, kind, [subject.value], language(), chosen) if typed else []
     if not found:
         return problem(404, "Not found", f"no {kind.name} {subject.value}")
     response = Response(json.dumps(found[0], ensure_ascii=False), mimetype=JSON)
-    if store is not get_store():
+    if holder is not None:
         response.headers["Cache-Control"] = "private, no-store"
         return response
     return cacheable(response)

@@ -14,27 +14,27 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 from pyoxigraph import BlankNode, NamedNode, RdfFormat, Triple, parse
 
 from graph.namespaces import DCAT
+from graph.private_reads import records_as_seen
+from graph.private_store import private_store
 from graph.publication import catalog_graph, derived_graphs
-from graph.records_json import DATASET, DISTRIBUTION, json_schema, records
+from graph.records_json import DATASET, DISTRIBUTION, json_schema
 from graph.records_write import RecordError, dataset_id, dataset_iri, dataset_triples
 from graph.store import GraphStore, Provenance, StoreError, solutions
 from graph.validation import ValidationReport
-from graph.visibility import ReadView
 from loaders.errors import LoadError, OutOfScopeError
 from loaders.ingest import ValidationFailedError, drop_source, graph_triples, ingest
-from web import write_store
+from web import get_store
 from web.api import api
 from web.api_spec import Param, Write
 from web.auth import (
     Holder,
     audit_of,
-    reader_view,
     request_holder,
     requires_token,
     write_scope,
@@ -120,7 +120,7 @@ def save_dataset(holder: Holder | None, id: str, method: str, incoming: Incoming
     except RecordError as bad:
         return _saved_problem(400, "Bad id", str(bad))
     iri, graph = dataset_iri(id), catalog_graph(org)
-    store = write_store()
+    store = get_store()
     with WRITING:
         current = graph_triples(store, graph)
         here = any(t.subject == iri for t in current)
@@ -158,8 +158,8 @@ def save_dataset(holder: Holder | None, id: str, method: str, incoming: Incoming
             return _saved_problem(400, "Not written", str(bad))
     if method == "DELETE":
         return Saved(204, {})
-    found = records(reader_view(store, holder) if holder else store, DATASET, [iri.value],
-                    language())
+    found = records_as_seen(store, holder.scopes if holder else (), DATASET, [iri.value],
+                            language())
     return Saved(200 if here else 201, found[0] if found else {"iri": iri.value})
 
 
@@ -173,7 +173,9 @@ def _incoming(store: GraphStore, id: str, iri: NamedNode, graph: NamedNode) -> l
         if request.method == "PATCH":
             if not isinstance(body, dict):
                 raise RecordError("(body)", "a merge patch is a JSON object")
-            old = records(_own(store, graph), DATASET, [iri.value], "vi")
+            holder = request_holder()
+            old = records_as_seen(store, holder.scopes if holder else (), DATASET,
+                                  [iri.value], "vi")
             body = _merged(_writable(old[0]) if old else {}, body)
         return dataset_triples(body, id)
     fmt = BODY_FORMATS.get(request.mimetype)
@@ -187,11 +189,6 @@ def _incoming(store: GraphStore, id: str, iri: NamedNode, graph: NamedNode) -> l
     if not any(t.subject == iri for t in triples):
         raise RecordError("(body)", f"the body says nothing about {iri.value}")
     return triples
-
-
-def _own(store: GraphStore, graph: NamedNode) -> GraphStore:
-    """The store with ``graph`` (a private catalogue) in its default graph."""
-    return cast("GraphStore", ReadView(store, [graph]))
 
 
 def _writable(record: dict[str, Any]) -> dict[str, Any]:
@@ -237,9 +234,11 @@ def _without(triples: list[Triple], iri: NamedNode, *, keep_links: bool) -> list
 
 
 def _held_elsewhere(store: GraphStore, iri: NamedNode, graph: NamedNode) -> bool:
+    """Whether another graph, public or private, describes ``iri``."""
     own = {graph, *derived_graphs(graph.value.rsplit("/", 1)[-1])}
-    return any(row["g"] not in own for row in solutions(store.query(
-        "SELECT DISTINCT ?g ?s { GRAPH ?g { ?s ?p ?o } }", bindings={"s": iri})))
+    return any(row["g"] not in own for source in (store, private_store(store))
+               for row in solutions(source.query(
+                   "SELECT DISTINCT ?g ?s { GRAPH ?g { ?s ?p ?o } }", bindings={"s": iri})))
 
 
 def _rejected(report: ValidationReport, iri: NamedNode, triples: list[Triple]) -> Saved:

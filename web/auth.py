@@ -22,14 +22,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar, cast, overload
+from typing import Any, TypeVar, overload
 
 from flask import Response, current_app, request
 
 from graph.change_log import Audit
-from graph.publication import Scope, publisher_orgs, readable_private
-from graph.store import GraphStore
-from graph.visibility import ReadView
+from graph.publication import Scope, publisher_orgs
 
 F = TypeVar("F", bound=Callable[..., Any])
 SCOPE = re.compile(r"admin|harvest|read|publisher:[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -218,13 +216,6 @@ def request_reader() -> Holder | None:
         return None
     _log_use(holder, "read")
     return holder
-
-
-def reader_view(store: GraphStore, holder: Holder) -> GraphStore:
-    """``store`` as ``holder`` may read it: the public graphs and the private ones of its
-    scopes."""
-    return cast("GraphStore", ReadView(store, readable_private(holder.scopes,
-                                                               store.visible_graphs())))
 
 
 def audit_of(holder: Holder | None) -> Audit | None:

@@ -21,14 +21,15 @@ from flask import Blueprint, Response, current_app, request
 from pyoxigraph import NamedNode, RdfFormat, Triple, parse
 
 from graph.namespaces import BASE, graph_iri
-from graph.publication import kept_by_service
+from graph.private_store import private_store
+from graph.publication import home_of, is_private, kept_by_service, readable_private
 from graph.results import stream_triples
 from graph.store import Provenance, StoreError
 from loaders.errors import LoadError, OutOfScopeError
-from loaders.ingest import ValidationFailedError, drop_source, ingest
+from loaders.ingest import ValidationFailedError, drop_source, graph_triples, ingest
 from loaders.sparql_update import DEFAULT_SOURCE
-from web import reader_store, write_store
-from web.auth import audit_of, request_holder, requires_token, write_scope
+from web import get_store
+from web.auth import audit_of, request_holder, request_reader, requires_token, write_scope
 from web.negotiation import GRAPH_TYPES, choose_graph_format, split_suffix
 from web.sparql_query import error
 from web.writes import WRITING, out_of_scope, rejected, who
@@ -109,7 +110,13 @@ def _serve(target: NamedNode, fmt: str | None) -> Response:
 
 
 def _read(target: NamedNode, suffix_format: str | None) -> Response:
-    store = reader_store()
+    store = get_store()
+    if is_private(target):
+        # Only a token whose scopes read it finds it (in the private store).
+        holder = request_reader()
+        if holder is None or not readable_private(holder.scopes, [target]):
+            return error(404, f"no graph {target.value}")
+        store = private_store(store)
     if target not in {g.name for g in store.graphs()}:
         return error(404, f"no graph {target.value}")
     fmt = suffix_format or choose_graph_format(request)
@@ -177,7 +184,7 @@ def _incoming(target: NamedNode) -> list[Triple]:
 
 @requires_token(scope="write")
 def _write(target: NamedNode | None, *, created: bool = False) -> Response:
-    store = write_store()
+    store = get_store()
     holder = request_holder()
     scope, audit = write_scope(holder), audit_of(holder)
     if target is None:
@@ -185,7 +192,7 @@ def _write(target: NamedNode | None, *, created: bool = False) -> Response:
     if kept_by_service(target):
         return error(403, f"{target.value} is kept by the service itself")
     with WRITING:
-        exists = target in {g.name for g in store.graphs()}
+        exists = target in {g.name for g in home_of(store, target).graphs()}
         if request.method == "DELETE":
             if not exists:
                 return error(404, f"no graph {target.value}")
@@ -203,9 +210,7 @@ def _write(target: NamedNode | None, *, created: bool = False) -> Response:
         data: list[Any] = incoming
         if request.method == "POST" and exists:
             # POST merges: the new graph is the old one plus the body.
-            old = store.query("CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
-                              .replace("?g", str(target)), named_graphs=[target])
-            data = [*old, *incoming]  # type: ignore[misc]
+            data = [*graph_triples(store, target), *incoming]
         try:
             # The app's index takes the rows read while the graph is written.
             ingest(store, target.value, data,

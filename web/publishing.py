@@ -21,13 +21,15 @@ from flask import current_app as app
 from pyoxigraph import NamedNode
 
 from graph.namespaces import BASE, SKOS
+from graph.private_reads import records_as_seen
+from graph.private_store import private_store
 from graph.publication import CATALOG_PREFIX, catalog_graph, publisher_orgs
-from graph.records_json import DATASET, records
+from graph.records_json import DATASET
 from graph.records_write import dataset_triples
 from graph.store import GraphStore, solutions
-from web import get_store, write_store
+from web import get_store
 from web.api_writes import save_dataset
-from web.auth import Holder, TokenFile, reader_view, token_digest
+from web.auth import Holder, TokenFile, token_digest
 from web.i18n import language
 
 bp = Blueprint("publish", __name__, url_prefix="/publish")
@@ -77,7 +79,7 @@ def _orgs(holder: Holder) -> list[str]:
     """The organisations whose catalogues this holder edits (an admin: those that have one)."""
     orgs = publisher_orgs(holder.scopes)
     if "admin" in holder.scopes:
-        orgs += [g.value[len(CATALOG_PREFIX):] for g in write_store().visible_graphs()
+        orgs += [g.value[len(CATALOG_PREFIX):] for g in private_store(get_store()).visible_graphs()
                  if g.value.startswith(CATALOG_PREFIX)]
     return list(dict.fromkeys(orgs))
 
@@ -88,15 +90,15 @@ def home() -> Response | str:
     if holder is None:
         return render_template("publish/sign_in.html", csrf=csrf_token(), error=None)
     lang = language()
-    view = reader_view(write_store(), holder)
+    store = get_store()
     rows = []
     for org in _orgs(holder):
-        iris = [row["d"].value for row in solutions(view.query(
+        iris = [row["d"].value for row in solutions(private_store(store).query(
             f"SELECT DISTINCT ?d ?type {{ GRAPH {catalog_graph(org)} {{ ?d a ?type }} }} "
             "ORDER BY ?d",
             bindings={"type": DATASET.type}))]
-        rows += [(org, record) for record in records(view, DATASET, iris, lang,
-                                                     ["title", "draft", "modified"])]
+        rows += [(org, record) for record in records_as_seen(
+            store, holder.scopes, DATASET, iris, lang, ["title", "draft", "modified"])]
     return render_template("publish/datasets.html", holder=holder, rows=rows,
                            orgs=_orgs(holder), csrf=csrf_token())
 
@@ -132,8 +134,8 @@ def new() -> Response | str:
 @bp.route("/datasets/<org>/<name>", methods=["GET"])
 def edit(org: str, name: str) -> Response | str:
     holder = _required()
-    found = records(reader_view(write_store(), holder), DATASET,
-                    [f"{DATASET.iri_prefix}{org}/{name}"], language())
+    found = records_as_seen(get_store(), holder.scopes, DATASET,
+                            [f"{DATASET.iri_prefix}{org}/{name}"], language())
     if not found:
         abort(404)
     return _form(holder, org, name, found[0], {}, new=False)

@@ -15,7 +15,6 @@ N-Triples, go out as the store wrote them (``_passed_on``).
 from __future__ import annotations
 
 import io
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -29,7 +28,6 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request
 
-from graph.publication import readable_private
 from graph.remote import QueryTimeoutError, ServerUnreachableError
 from graph.results import (
     HELD_BYTES,
@@ -42,8 +40,6 @@ from graph.results import (
 )
 from graph.sparql_text import query_shape, remote_targets
 from graph.store import GraphName, GraphStore, StoreError
-from graph.visibility import ReadView
-from web.auth import holder_of
 from web.http_cache import AnswerCache, Cached, not_modified, request_etag, stamp
 from web.negotiation import GRAPH_TYPES, choose_graph_format, choose_solution_format
 
@@ -225,7 +221,7 @@ class QueryOperation:
 def answer_query(app: Flask, request: Request, query: QueryRequest) -> Response:
     """Run the query and stream the answer in the negotiated format, with the store's ETag:
     a client that holds this answer already gets 304 before any work."""
-    store = _reader(app, request)
+    store: GraphStore = app.extensions["graph_store"]
     revision = store.revision()
     conditional = request.method in ("GET", "HEAD")
     etag = request_etag(revision, request)
@@ -239,27 +235,12 @@ def answer_query(app: Flask, request: Request, query: QueryRequest) -> Response:
     return response
 
 
-def _reader(app: Flask, request: Request) -> ReadView:
-    """The store as the request's token (if any, valid and unexpired) may read it."""
-    raw: GraphStore = app.extensions["graph_store"]
-    holder = holder_of(app.extensions["tokens"], request.headers.get("Authorization", ""))
-    if holder is None or holder.expired:
-        public: ReadView = app.extensions.setdefault("public_view", ReadView(raw))
-        return public
-    print(f"token {holder.name} [{' '.join(holder.scopes)}] {request.method} /sparql from "
-          f"{request.remote_addr} (reads)", file=sys.stderr, flush=True)
-    return ReadView(raw, readable_private(holder.scopes, raw.visible_graphs()))
-
-
-def _answer(app: Flask, store: ReadView, revision: int, request: Request,
+def _answer(app: Flask, store: GraphStore, revision: int, request: Request,
             query: QueryRequest) -> Response:
     cache: AnswerCache = app.extensions["answer_cache"]
     limit = app.config["MAX_ROWS"]
     timeout = float(app.config["QUERY_TIMEOUT_S"])
-    # The dataset as this reader may see it (private graphs left out, or put in for a
-    # token that reads them): part of the key, so that nobody is answered from another's.
-    default, named = store.dataset(query.default, query.named)
-    text = query.text
+    text, default, named = query.text, query.default, query.named
     # The answer's form is known only after parsing; the chosen format is part of the key.
     solution_fmt, graph_fmt = choose_solution_format(request), choose_graph_format(request)
     key = (revision, text, tuple(default or ()), tuple(named or ()), solution_fmt, graph_fmt,

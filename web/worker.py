@@ -46,6 +46,7 @@ class ServeSpec:
 
 def app() -> Flask:
     """The WSGI app (granian calls this factory once per worker)."""
+    from graph.private_store import attach
     from graph.remote import Endpoint, RemoteStore
     from graph.store import open_store
     from web import create_app
@@ -57,9 +58,12 @@ def app() -> Flask:
     # more uncached lookups per second at 16 connections with 0.5 ms.
     sys.setswitchinterval(0.0005)
     if spec.engine_url is None or spec.engine_pid_file is None:
-        return create_app(spec.config, store=open_store(spec.store))
+        opened = open_store(spec.store)
+        attach(opened, spec.store)
+        return create_app(spec.config, store=opened)
     # The engine listens on a private loopback port: every write passes through this app.
     store = RemoteStore(Endpoint.oxigraph(spec.engine_url), timeout=3600, sole_writer=True)
+    attach(store, spec.store)
     application = create_app(spec.config, store=store)
     application.extensions["engine"] = EngineControl(Path(spec.engine_pid_file))
     return application

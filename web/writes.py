@@ -18,7 +18,7 @@ from graph.validation_report import as_json, as_turtle
 from loaders.errors import LoadError, OutOfScopeError
 from loaders.ingest import ValidationFailedError
 from loaders.sparql_update import ForbiddenGraphError, apply_update
-from web import write_store
+from web import get_store
 from web.auth import audit_of, request_holder, requires_token, write_scope
 from web.sparql_query import FORM_TYPES, error, refused_charset, refused_remote_access
 
@@ -97,7 +97,7 @@ def update() -> Response:
     with WRITING:
         try:
             holder = request_holder()
-            done = apply_update(write_store(), text, who(), dataset,
+            done = apply_update(get_store(), text, who(), dataset,
                                 scope=write_scope(holder), audit=audit_of(holder))
         except OutOfScopeError as out:
             return out_of_scope(out)
