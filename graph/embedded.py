@@ -58,8 +58,9 @@ from graph.meta_updates import (
 from graph.namespaces import DCT, KG, PREFIXES, RDFS, prologue
 from graph.parallel_load import load_in_pieces, pieces
 from graph.processes import cores
+from graph.reload_difference import as_ntriples, changed_subjects, lines_of
 from graph.sparql_text import repoint_iris
-from graph.staging import Changes, CountingReader, StagedGraph
+from graph.staging import Changes, CountingReader, StagedDifference, StagedGraph
 from graph.store import (
     Bindings,
     GraphData,
@@ -370,12 +371,18 @@ class EmbeddedStore:
                     facts, triples, diff = self._check_in_memory(staged, data, check, reach,
                                                                  replaces, then)
                 else:
-                    self._bulk_load(staged, data)
-                    view = StagedGraph(self, staged, replaces)
+                    if replaces is not None and check is not None and \
+                            not isinstance(data, RdfFile | RdfFiles):
+                        data = list(data)  # read twice if the difference is too large
+                        view = self._stage_difference(staged, data, replaces)
+                    if view is None:
+                        self._bulk_load(staged, data)
+                        view = StagedGraph(self, staged, replaces)
                     facts = check(view) if check else None
                     if then is not None:
                         then(view)
-                    triples = self._count(staged)
+                    triples = view.triples_after() if isinstance(view, StagedDifference) \
+                        else self._count(staged)
                 if not exists:
                     ops = [unmark_ops(graph)]
                 elif diff is not None:
@@ -721,23 +728,58 @@ class EmbeddedStore:
         transaction compute the difference itself, which holds it all in memory.
         """
         diff = view.data_diff()
-        return swap_ops(target, view.name) if diff is None else diff
+        if diff is not None:
+            return diff
+        return view.patch_ops() if isinstance(view, StagedDifference) else \
+            swap_ops(target, view.name)
 
-    def changes(self, target: NamedNode, staged: NamedNode) -> Changes | None:
-        """The triples only ``target`` holds and those only ``staged`` holds, as N-Triples
-        terms; None when they are more than ``DIFF_AS_DATA_LIMIT`` or name blank nodes."""
+    def _stage_difference(self, staged: NamedNode, data: list[Quad | Triple],
+                          replaces: NamedNode) -> StagedDifference | None:
+        """Stage a reload of ``replaces`` as its difference (``graph.reload_difference``):
+        only the records that changed and those linking to them; None (nothing staged) when
+        the difference cannot be told by record."""
+        new = as_ntriples(data)
+        changed = changed_subjects(self._store.dump(format=RdfFormat.N_TRIPLES,
+                                                    from_graph=replaces), new)
+        if changed is None:
+            return None
+        targets = sorted(iri.decode() for iri in changed)
+        linking: set[bytes] = set()
+        for start in range(0, len(targets), LOOKUP_BATCH):
+            values = " ".join(targets[start:start + LOOKUP_BATCH])
+            rows = self.raw_query(
+                f"SELECT DISTINCT ?s {{ VALUES ?o {{ {values} }} GRAPH {replaces} "
+                f"{{ ?s ?p ?o }} }}", None, named_graphs=[replaces])
+            linking |= {str(row["s"]).encode() for row in solutions(rows)}
+        # A record that links to a changed one in the new version only has changed itself.
+        focus = changed | linking
+        lines = lines_of(new, focus)
+        if lines.strip():
+            self._store.bulk_load(input=io.BytesIO(lines), format=RdfFormat.N_TRIPLES,
+                                  to_graph=staged)
+        return StagedDifference(self, staged, replaces, sorted(iri.decode() for iri in focus))
+
+    def changes(self, target: NamedNode, staged: NamedNode, *,
+                subjects: list[str] | None = None) -> Changes | None:
+        """The triples only ``target`` holds and those only ``staged`` holds (of only these
+        ``subjects``, N-Triples IRIs, if given), as N-Triples terms; None when they are more
+        than ``DIFF_AS_DATA_LIMIT`` or name blank nodes."""
         found: Changes = ([], [])
         pairs = ((found[0], target, staged), (found[1], staged, target))
+        batches = [""] if subjects is None else [
+            f"VALUES ?s {{ {' '.join(subjects[i:i + LOOKUP_BATCH])} }}"
+            for i in range(0, len(subjects), LOOKUP_BATCH)]
         for lines, source, other in pairs:
-            rows = self.raw_query(
-                f"SELECT ?s ?p ?o WHERE {{ GRAPH {source} {{ ?s ?p ?o }} "
-                f"FILTER NOT EXISTS {{ GRAPH {other} {{ ?s ?p ?o }} }} }}", None,
-                named_graphs=[source, other])
-            for terms in solutions(rows):
-                if any(isinstance(t, BlankNode) for t in terms) or \
-                        len(found[0]) + len(found[1]) >= DIFF_AS_DATA_LIMIT:
-                    return None
-                lines.append(tuple(str(t) for t in terms))
+            for values in batches:
+                rows = self.raw_query(
+                    f"SELECT ?s ?p ?o WHERE {{ {values} GRAPH {source} {{ ?s ?p ?o }} "
+                    f"FILTER NOT EXISTS {{ GRAPH {other} {{ ?s ?p ?o }} }} }}", None,
+                    named_graphs=[source, other])
+                for terms in solutions(rows):
+                    if any(isinstance(t, BlankNode) for t in terms) or \
+                            len(found[0]) + len(found[1]) >= DIFF_AS_DATA_LIMIT:
+                        return None
+                    lines.append(tuple(str(t) for t in terms))
         return found
 
     def _read_revision(self) -> int:

@@ -90,15 +90,22 @@ class StagedGraph:
             return None
         found = {terms[0] for lines in changes for terms in lines}
         frontier = sorted(found)
+        graphs = self._linking_graphs()
+        # One branch per graph: with ``GRAPH ?g`` bound by VALUES the engine read every triple.
+        in_any = " UNION ".join(f"{{ GRAPH {g} {{ ?s ?p ?o }} }}" for g in graphs)
         for _ in range(hops):
             if len(found) > limit or not frontier:
                 break
             linking = solutions(self._store.raw_query(
                 f"SELECT DISTINCT ?s WHERE {{ VALUES ?o {{ {' '.join(frontier)} }} "
-                f"GRAPH {self.name} {{ ?s ?p ?o }} }}", None, named_graphs=[self.name]))
+                f"{in_any} }}", None, named_graphs=graphs))
             frontier = sorted({str(row["s"]) for row in linking} - found)
             found.update(frontier)
         return None if len(found) > limit else sorted(found)
+
+    def _linking_graphs(self) -> list[NamedNode]:
+        """Where the records that link to a changed one are looked for."""
+        return [self.name]
 
     def query(self, sparql: str, *, bindings: Bindings | None = None) -> QueryResult:
         # The union of every graph, this one included: an explicit list of graphs would cost
@@ -136,3 +143,59 @@ class StagedGraph:
         self._store.remove_staged(
             Quad(t.subject, t.predicate, t.object, self.name) for t in triples)
         return triples
+
+
+class StagedDifference(StagedGraph):
+    """A reload staged as its difference (``graph.reload_difference``): ``name`` holds the new
+    version of only ``focus`` (N-Triples IRIs), the records that changed and those that link
+    to them; every other record of the graph being replaced stays as it is. The checks see it
+    as they see a ``StagedGraph``: each record's own triples read from ``name``, what it links
+    to from the union of every graph."""
+
+    def __init__(self, store: EmbeddedStore, name: NamedNode, replaces: NamedNode,
+                 focus: list[str]) -> None:
+        super().__init__(store, name, replaces)
+        self.focus = focus
+        self._replaced: NamedNode = replaces
+
+    def changes(self) -> Changes | None:
+        if not self._changes_read:
+            self._changes = self._store.changes(self._replaced, self.name, subjects=self.focus)
+            self._changes_read = True
+        return self._changes
+
+    def _linking_graphs(self) -> list[NamedNode]:
+        # A record that did not change links from the graph being replaced.
+        return [self.name, self._replaced]
+
+    def query_committed(self, sparql: str, *, bindings: Bindings | None = None) -> QueryResult:
+        # The records that did not change are read where they are, in the graph being
+        # replaced; the changed ones are seen in both versions (as ``query`` sees them).
+        graphs = [*self._store.visible_graphs(), self.name]
+        return self._store.raw_query(sparql, bindings, default_graph=[DefaultGraph(), *graphs],
+                                     named_graphs=graphs)
+
+    def patch_ops(self) -> str:
+        """The update that puts the staged records in place of their old version, when the
+        difference cannot be written as data (``data_diff``)."""
+        values = " ".join(self.focus)
+        return (f"DELETE {{ GRAPH {self._replaced} {{ ?s ?p ?o }} }} WHERE {{ VALUES ?s "
+                f"{{ {values} }} GRAPH {self._replaced} {{ ?s ?p ?o }} }} ;\n"
+                f"INSERT {{ GRAPH {self._replaced} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {self.name} "
+                f"{{ ?s ?p ?o }} }}")
+
+    def triples_after(self) -> int:
+        """How many triples the graph will hold once the staged records replace theirs."""
+        total, old = 0, 0
+        for start in range(0, len(self.focus), 2_000):
+            values = " ".join(self.focus[start:start + 2_000])
+            rows = solutions(self._store.raw_query(
+                f"SELECT (COUNT(*) AS ?n) {{ VALUES ?s {{ {values} }} GRAPH {self._replaced} "
+                f"{{ ?s ?p ?o }} }}", None, named_graphs=[self._replaced]))
+            old += int(next(iter(rows))["n"].value)
+        for graph in (self._replaced, self.name):
+            rows = solutions(self._store.raw_query(
+                f"SELECT (COUNT(*) AS ?n) {{ GRAPH {graph} {{ ?s ?p ?o }} }}", None,
+                named_graphs=[graph]))
+            total += int(next(iter(rows))["n"].value)
+        return total - old
