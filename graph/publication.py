@@ -89,6 +89,11 @@ def home_of(store: GraphStore, graph: NamedNode) -> GraphStore:
     return private_store(store) if is_private(graph) else store
 
 
+def holds(store: GraphStore, graph: NamedNode) -> bool:
+    """Whether ``graph`` exists, in the store that would hold it."""
+    return graph in {info.name for info in home_of(store, graph).graphs()}
+
+
 def kept_by_service(graph: NamedNode) -> bool:
     """Graphs no request writes: the store's own, the change record, the derived graphs."""
     return (graph in (META, CHANGES, AUDIT) or graph.value.startswith(STAGING_PREFIX)

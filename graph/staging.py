@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 # Triples only the old version holds, and those only the new one holds, as N-Triples terms.
 Changes = tuple[list[tuple[str, ...]], list[tuple[str, ...]]]
 
+# Records named per query when the staged ones are counted.
+FOCUS_BATCH = 2_000
+
 # Links that list a record as a member: taken out with the record when it is quarantined.
 MEMBERSHIP = (DCAT.dataset, DCAT.distribution, DCAT.service, DCAT.catalog,
               ORG.hasSubOrganization, ORG.hasMember, SKOS.hasTopConcept, SKOS.narrower)
@@ -187,8 +190,8 @@ class StagedDifference(StagedGraph):
     def triples_after(self) -> int:
         """How many triples the graph will hold once the staged records replace theirs."""
         total, old = 0, 0
-        for start in range(0, len(self.focus), 2_000):
-            values = " ".join(self.focus[start:start + 2_000])
+        for start in range(0, len(self.focus), FOCUS_BATCH):
+            values = " ".join(self.focus[start:start + FOCUS_BATCH])
             rows = solutions(self._store.raw_query(
                 f"SELECT (COUNT(*) AS ?n) {{ VALUES ?s {{ {values} }} GRAPH {self._replaced} "
                 f"{{ ?s ?p ?o }} }}", None, named_graphs=[self._replaced]))

@@ -31,6 +31,7 @@ from graph.publication import (
     Scope,
     catalogue_record,
     derived_graphs,
+    holds,
     home_of,
     is_catalog,
     is_private,
@@ -249,12 +250,8 @@ def _write_derived(store: GraphStore, catalog: NamedNode, provenance: Provenance
         if triples:
             ingest(store, graph.value, triples, source, graph=graph, audit=audit,
                    derived=True, index=index)
-        elif _held(store, graph):
+        elif holds(store, graph):
             drop_source(store, graph, "publication", audit)
-
-
-def _held(store: GraphStore, graph: NamedNode) -> bool:
-    return graph in {info.name for info in home_of(store, graph).graphs()}
 
 
 def validation_facts(report: ValidationReport, quarantined: list[Triple], records: list[str]
@@ -341,5 +338,5 @@ def drop_source(store: GraphStore, graph: NamedNode, agent: str = "drop",
                    audit=audit, private=is_private(graph))
     if is_catalog(graph):
         for view in derived_graphs(org_of(graph) or ""):
-            if _held(store, view):
+            if holds(store, view):
                 drop_source(store, view, agent, audit)

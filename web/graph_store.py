@@ -22,7 +22,7 @@ from pyoxigraph import NamedNode, RdfFormat, Triple, parse
 
 from graph.namespaces import BASE, graph_iri
 from graph.private_store import private_store
-from graph.publication import home_of, is_private, kept_by_service, readable_private
+from graph.publication import holds, is_private, kept_by_service, readable_private
 from graph.results import stream_triples
 from graph.store import Provenance, StoreError
 from loaders.errors import LoadError, OutOfScopeError
@@ -192,7 +192,7 @@ def _write(target: NamedNode | None, *, created: bool = False) -> Response:
     if kept_by_service(target):
         return error(403, f"{target.value} is kept by the service itself")
     with WRITING:
-        exists = target in {g.name for g in home_of(store, target).graphs()}
+        exists = holds(store, target)
         if request.method == "DELETE":
             if not exists:
                 return error(404, f"no graph {target.value}")
