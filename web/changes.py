@@ -16,7 +16,7 @@ from flask import Blueprint, Response, request, url_for
 from pyoxigraph import NamedNode
 
 from graph.change_feed import ChangeEntry, Cursor, Filters, count, page
-from graph.namespaces import DCAT, FOAF, KG, ORG, PREFIXES, SKOS, org_iri
+from graph.namespaces import DCAT, FOAF, PREFIXES, SKOS, org_iri
 from web import get_store
 from web.http_cache import cacheable
 from web.sparql_query import error
@@ -25,8 +25,9 @@ bp = Blueprint("changes", __name__)
 
 AS2_MEDIA = 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 ATOM_MEDIA = "application/atom+xml"
+# Every prefix ``compact`` may write, so that a JSON-LD processor expands each record type.
 CONTEXT: list[Any] = ["https://www.w3.org/ns/activitystreams", {
-    "dcat": DCAT.iri, "foaf": FOAF.iri, "org": ORG.iri, "skos": SKOS.iri, "kg": KG.iri,
+    **PREFIXES,
     "kg:revision": {"@type": "http://www.w3.org/2001/XMLSchema#integer"},
     "kg:graph": {"@type": "@id"}, "kg:publisher": {"@type": "@id"},
     "kg:addedProperty": {"@type": "@id", "@container": "@set"},
