@@ -32,6 +32,7 @@ from typing import Any, BinaryIO
 from pyoxigraph import (
     BlankNode,
     DefaultGraph,
+    Literal,
     NamedNode,
     Quad,
     QueryBoolean,
@@ -58,7 +59,8 @@ from graph.meta_updates import (
 from graph.namespaces import DCT, KG, PREFIXES, RDFS, prologue
 from graph.parallel_load import load_in_pieces, pieces
 from graph.processes import cores
-from graph.reload_difference import as_ntriples, changed_subjects, lines_of
+from graph.record_digests import ALTERED, DigestTables, changed_records
+from graph.reload_difference import MOST_CHANGED, as_ntriples, changed_subjects, lines_of
 from graph.sparql_text import repoint_iris
 from graph.staging import Changes, CountingReader, StagedDifference, StagedGraph
 from graph.store import (
@@ -71,6 +73,7 @@ from graph.store import (
     QueryResult,
     RdfFile,
     RdfFiles,
+    RecordVersion,
     StagingCheck,
     StagingTask,
     StoreError,
@@ -130,6 +133,9 @@ class EmbeddedStore:
         # A memory store gains nothing from checking a copy of a source in memory.
         self.checks_in_memory = path is not None
         self._open(store)
+        self._tables = DigestTables(path.parent / f"{path.name}-records" if path else None)
+
+    _tables: DigestTables | None
 
     def _open(self, store: Any) -> None:
         """Start on ``store``: a pyoxigraph ``Store`` or anything with the same API."""
@@ -141,6 +147,9 @@ class EmbeddedStore:
         self._recover()
         self._changed_at: datetime | None = None
         self._revision = self._read_revision()
+        # Record digest tables (``graph.record_digests``): only for a store that no one else
+        # writes, which a remote one may be.
+        self._tables = None
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -290,8 +299,11 @@ class EmbeddedStore:
         the source graphs' triple counts standing."""
         with self._lock:
             # The newline ends a trailing comment in the caller's text before our operation.
-            stale_counts = "" if service_graphs_only else \
+            # Which graphs an update wrote is not known: none keeps its count or its table
+            # of record digests.
+            stale_counts = "" if service_graphs_only else (
                 f"DELETE WHERE {{ GRAPH {META} {{ ?g {KG.tripleCount} ?n }} }} ;\n"
+                f"DELETE WHERE {{ GRAPH {META} {{ ?g {KG.recordDigests} ?t }} }} ;\n")
             # Store.update takes no prefix map, so declare the usual prefixes in the text.
             try:
                 self._store.update(
@@ -353,7 +365,9 @@ class EmbeddedStore:
         reach: int | None = None,
         then: StagingTask | None = None,
     ) -> GraphInfo:
-        """Make ``graph`` hold exactly ``data``, atomically; on any error nothing changes."""
+        """Make ``graph`` hold exactly ``data``, atomically; on any error nothing changes.
+        A reload given as a ``RecordVersion`` stages only the records whose digest changed
+        since the last load that kept a table of them."""
         if graph == META or graph.value.startswith(STAGING_PREFIX):
             raise StoreError(f"{graph.value} is reserved for the store itself")
         with self._lock:
@@ -366,12 +380,16 @@ class EmbeddedStore:
                 replaces = graph if exists else None
                 diff: str | None = None
                 view: StagedGraph | None = None
-                if check is not None and reach is not None and \
+                given = data
+                if isinstance(data, RecordVersion) and replaces is not None and \
+                        check is not None:
+                    view = self._stage_records(staged, data, replaces)
+                if view is None and check is not None and reach is not None and \
                         self._fits_in_memory(data, replaces):
-                    facts, triples, diff = self._check_in_memory(staged, data, check, reach,
-                                                                 replaces, then)
+                    facts, triples, diff, taken = self._check_in_memory(
+                        staged, data, check, reach, replaces, then)
                 else:
-                    if replaces is not None and check is not None and \
+                    if view is None and replaces is not None and check is not None and \
                             not isinstance(data, RdfFile | RdfFiles):
                         data = list(data)  # read twice if the difference is too large
                         view = self._stage_difference(staged, data, replaces)
@@ -383,6 +401,9 @@ class EmbeddedStore:
                         then(view)
                     triples = view.triples_after() if isinstance(view, StagedDifference) \
                         else self._count(staged)
+                    taken = view.taken
+                if isinstance(given, RecordVersion):
+                    facts = [*(facts or []), *self._keep_digests(given, taken)]
                 if not exists:
                     ops = [unmark_ops(graph)]
                 elif diff is not None:
@@ -403,11 +424,13 @@ class EmbeddedStore:
                 if not exists:
                     self._store.update(unmark_ops(graph))
                 self._unhide(staged)
+                self._prune_tables()
                 raise
             self._unhide(staged)
             if exists:
                 self._wipe(staged)
             self._changed()
+            self._prune_tables()
             return GraphInfo(name=graph, triples=triples, loader=provenance.loader,
                              source=provenance.source, title=provenance.title or None,
                              loaded_at=loaded_at)
@@ -428,6 +451,7 @@ class EmbeddedStore:
             self._store.update(unmark_ops(graph))
             self._unhide(graph)
             self._changed()
+            self._prune_tables()
 
     def restore(self, data: BinaryIO) -> int:
         """Make the store hold exactly the N-Quads in ``data``; on any error nothing changes."""
@@ -474,6 +498,7 @@ class EmbeddedStore:
             self._unhide(*targets.values(), *dropped)
             self._revision = self._read_revision()
             self._changed(bump=False)
+            self._prune_tables()
             return count
 
     def close(self) -> None:
@@ -557,11 +582,12 @@ class EmbeddedStore:
 
     def _check_in_memory(self, staged: NamedNode, data: GraphData, check: StagingCheck,
                          reach: int, replaces: NamedNode | None, then: StagingTask | None
-                         ) -> tuple[ProvenanceFacts | None, int, str | None]:
+                         ) -> tuple[ProvenanceFacts | None, int, str | None, set[str]]:
         """Load ``data`` into a memory store with copies of what it reaches here (and of the
         version it replaces), run ``check`` there, and only then write what passed (while
         ``then`` runs on it): see ``_write_checked``. Returns the check's facts, the number
-        of triples and the difference that the commit applies, if any."""
+        of triples, the difference that the commit applies, if any, and the records that the
+        check took triples of out."""
         twin = EmbeddedStore(None)
         twin._hide(staged)
         stamps = _stamps(data)
@@ -596,7 +622,7 @@ class EmbeddedStore:
                     wait([task])
             if task is not None:
                 task.result()
-        return facts, triples, diff
+        return facts, triples, diff, view.taken
 
     def _write_checked(self, twin: EmbeddedStore, view: StagedGraph, data: GraphData,
                        stamps: list[tuple[int, int]], whole: bool) -> str | None:
@@ -743,21 +769,69 @@ class EmbeddedStore:
                                                     from_graph=replaces), new)
         if changed is None:
             return None
-        targets = sorted(iri.decode() for iri in changed)
-        linking: set[bytes] = set()
-        for start in range(0, len(targets), LOOKUP_BATCH):
-            values = " ".join(targets[start:start + LOOKUP_BATCH])
-            rows = self.raw_query(
-                f"SELECT DISTINCT ?s {{ VALUES ?o {{ {values} }} GRAPH {replaces} "
-                f"{{ ?s ?p ?o }} }}", None, named_graphs=[replaces])
-            linking |= {str(row["s"]).encode() for row in solutions(rows)}
-        # A record that links to a changed one in the new version only has changed itself.
-        focus = changed | linking
-        lines = lines_of(new, focus)
+        focus = {iri.decode() for iri in changed} | self._linking(changed, replaces)
+        lines = lines_of(new, {iri.encode() for iri in focus})
         if lines.strip():
             self._store.bulk_load(input=io.BytesIO(lines), format=RdfFormat.N_TRIPLES,
                                   to_graph=staged)
-        return StagedDifference(self, staged, replaces, sorted(iri.decode() for iri in focus))
+        return StagedDifference(self, staged, replaces, sorted(focus))
+
+    def _stage_records(self, staged: NamedNode, version: RecordVersion, replaces: NamedNode
+                       ) -> StagedDifference | None:
+        """Stage a reload of ``replaces`` given record by record: only the records whose
+        digest differs from the table its last load kept, and those linking to them; None
+        (nothing staged) without a table, or when too many changed."""
+        old = self._table_of(replaces)
+        if old is None or version.digests is None:
+            return None
+        changed = changed_records(old, version.digests)
+        if len(changed) > MOST_CHANGED:
+            return None
+        # A record that links to a changed one in the new version only has changed itself.
+        focus = changed | self._linking({iri.encode() for iri in changed}, replaces)
+        self._store.bulk_extend(Quad(t.subject, t.predicate, t.object, staged)
+                                for t in version.triples(focus))
+        return StagedDifference(self, staged, replaces, sorted(focus))
+
+    def _linking(self, records: set[bytes], graph: NamedNode) -> set[str]:
+        """The subjects of ``graph`` that link to one of ``records`` (N-Triples IRIs)."""
+        targets = sorted(iri.decode() for iri in records)
+        linking: set[str] = set()
+        for start in range(0, len(targets), LOOKUP_BATCH):
+            values = " ".join(targets[start:start + LOOKUP_BATCH])
+            rows = self.raw_query(
+                f"SELECT DISTINCT ?s {{ VALUES ?o {{ {values} }} GRAPH {graph} "
+                f"{{ ?s ?p ?o }} }}", None, named_graphs=[graph])
+            linking |= {str(row["s"]) for row in solutions(rows)}
+        return linking
+
+    def _table_of(self, graph: NamedNode) -> dict[str, int] | None:
+        """The record digests that the last load of ``graph`` kept, if it kept any and
+        nothing wrote the graph since."""
+        if self._tables is None:
+            return None
+        for row in solutions(self.raw_query(
+                f"SELECT ?t {{ GRAPH {META} {{ {graph} {KG.recordDigests} ?t }} }}", None,
+                named_graphs=[META])):
+            return self._tables.read(row["t"].value)
+        return None
+
+    def _keep_digests(self, version: RecordVersion, taken: set[str]) -> ProvenanceFacts:
+        """Write the table of ``version``'s digests (the records the gate took triples of
+        out marked as altered) and return the provenance fact that names it."""
+        if self._tables is None or version.digests is None:
+            return []
+        table = dict(version.digests)
+        table.update(dict.fromkeys(taken, ALTERED))
+        return [(KG.recordDigests, Literal(self._tables.write(table)))]
+
+    def _prune_tables(self) -> None:
+        """Remove the digest tables that no graph's provenance names any more."""
+        if self._tables is None:
+            return
+        self._tables.keep_only(str(row["t"].value) for row in solutions(self.raw_query(
+            f"SELECT ?t {{ GRAPH {META} {{ ?g {KG.recordDigests} ?t }} }}", None,
+            named_graphs=[META])))
 
     def changes(self, target: NamedNode, staged: NamedNode, *,
                 subjects: list[str] | None = None) -> Changes | None:

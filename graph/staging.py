@@ -58,6 +58,8 @@ class StagedGraph:
         self._changes_read = False
         # Whether records were taken out (else it holds what was loaded).
         self.extracted = False
+        # The records (N-Triples) that triples were taken out of.
+        self.taken: set[str] = set()
 
     def changes(self) -> Changes | None:
         """What differs from the graph being replaced (read once, until records are taken
@@ -143,6 +145,7 @@ class StagedGraph:
         triples = list(found)
         self._changes_read = False
         self.extracted = True
+        self.taken.update(str(t.subject) for t in triples)
         self._store.remove_staged(
             Quad(t.subject, t.predicate, t.object, self.name) for t in triples)
         return triples

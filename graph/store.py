@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -99,7 +99,26 @@ class Staging(Protocol):
         ...
 
 
-GraphData = Iterable[Quad | Triple] | RdfFile | RdfFiles
+@dataclass(frozen=True)
+class RecordVersion:
+    """A source's new version told record by record, so that a store that kept each record's
+    digest from the source's last load stages only the records whose digest changed.
+
+    ``digests`` maps each record (the N-Triples IRI its triples are about) to a digest of how
+    the source gave it, including whatever else its triples depend on; None when records
+    cannot be told apart (blank nodes are named anew by every read). ``triples`` gives the
+    triples of the records named, or of every record (None). Iterated, it gives every
+    triple: a store without tables loads it as any other triples.
+    """
+
+    digests: Mapping[str, int] | None
+    triples: Callable[[Collection[str] | None], list[Triple]]
+
+    def __iter__(self) -> Iterator[Triple]:
+        return iter(self.triples(None))
+
+
+GraphData = Iterable[Quad | Triple] | RdfFile | RdfFiles | RecordVersion
 # A check on a staged graph raises to refuse it; it may return facts (predicate, object) to
 # record in the graph's provenance in the same transaction as the data.
 ProvenanceFacts = list[tuple[NamedNode, Term]]

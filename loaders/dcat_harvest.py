@@ -9,7 +9,7 @@ from __future__ import annotations
 import urllib.parse
 from collections.abc import Iterator
 
-from pyoxigraph import NamedNode, RdfFormat, Triple, parse
+from pyoxigraph import NamedNode, RdfFormat, parse, serialize
 
 from graph.namespaces import HYDRA, RDF
 from loaders.errors import Problem
@@ -25,6 +25,7 @@ BY_MEDIA = {"text/turtle": RdfFormat.TURTLE, "application/x-turtle": RdfFormat.T
 PAGING = {HYDRA.next, HYDRA.previous, HYDRA.first, HYDRA.last, HYDRA.nextPage,
           HYDRA.previousPage, HYDRA.firstPage, HYDRA.lastPage, HYDRA.view}
 PAGE_TYPES = {HYDRA.PartialCollectionView, HYDRA.PagedCollection}
+HYDRA_TEXT = HYDRA.iri.encode()
 
 
 def detect_format(page: Fetched) -> RdfFormat:
@@ -42,9 +43,10 @@ def detect_format(page: Fetched) -> RdfFormat:
 
 
 def pages(url: str, budget: Budget, conditional: dict[str, str] | None = None
-          ) -> Iterator[tuple[Fetched, list[Triple]]]:
-    """Each page with its triples (paging statements left out), following Hydra's next
-    links; a first page answered 304 comes with no triples."""
+          ) -> Iterator[tuple[Fetched, bytes]]:
+    """Each page with its triples as N-Triples, as pyoxigraph writes them (the paging
+    statements left out), following Hydra's next links; a first page answered 304 comes with
+    none. A page's body is let go once it is read: a big source would be held twice."""
     seen: set[str] = set()
     current: str | None = url
     while current is not None:
@@ -54,30 +56,47 @@ def pages(url: str, budget: Budget, conditional: dict[str, str] | None = None
         page = fetch(current, budget, accept=ACCEPT,
                      conditional=conditional if current == url else None)
         if page.status == 304:
-            yield page, []
+            yield page, b""
             return
         fmt = detect_format(page)
         try:
-            triples = [q.triple for q in parse(page.body, fmt, base_iri=page.url)]
+            # Written as it is parsed: the triples of a big page never all live as objects.
+            # A dataset syntax (TriG, N-Quads) gives its graphs' triples, the names left out.
+            quads = parse(page.body, fmt, base_iri=page.url)
+            text = serialize(quads if not fmt.supports_datasets else
+                             (quad.triple for quad in quads), format=RdfFormat.N_TRIPLES) or b""
         except SyntaxError as error:
             raise FetchError([Problem(page.url, f"not valid {fmt.name}: {error}")]) from error
-        following, kept = _paging(triples, page.url)
+        page.body = b""
+        following, kept = _paging(text, page.url)
         yield page, kept
         current = following
 
 
-def _paging(triples: list[Triple], base: str) -> tuple[str | None, list[Triple]]:
-    """The next page's URL, and the triples without the paging statements. Most pages
-    have a handful of Hydra statements among many thousand: one look at each predicate's
-    namespace, the rest only for those."""
-    hydra, rdf_type = HYDRA.iri, RDF.type
-    paging = [t for t in triples if t.predicate.value.startswith(hydra)
-              or (t.predicate == rdf_type and t.object in PAGE_TYPES)]
+def _paging(text: bytes, base: str) -> tuple[str | None, bytes]:
+    """The next page's URL, and the page's N-Triples without the paging statements. Most
+    pages have a handful of Hydra statements among many thousand: one search of the text,
+    and a look at each line only when there are some."""
+    if HYDRA_TEXT not in text:
+        return None, text
+    lines = text.splitlines(keepends=True)
+    paging = [q.triple for q in parse(b"".join(line for line in lines if HYDRA_TEXT in line),
+                                      RdfFormat.N_TRIPLES)]
+    paging = [t for t in paging if t.predicate.value.startswith(HYDRA.iri)
+              or (t.predicate == RDF.type and t.object in PAGE_TYPES)]
     if not paging:
-        return None, triples
+        return None, text
     links = (HYDRA.next, HYDRA.nextPage)
     following = next((urllib.parse.urljoin(base, t.object.value) for t in paging
                       if t.predicate in links and isinstance(t.object, NamedNode)), None)
-    views = {t.subject for t in paging if t.object in PAGE_TYPES}
-    kept = [t for t in triples if t.predicate not in PAGING and t.subject not in views]
-    return following, kept
+    views = {str(t.subject).encode() for t in paging if t.object in PAGE_TYPES}
+    dropped = {str(p).encode() for p in PAGING}
+    kept = [line for line in lines
+            if line[:line.find(b" ")] not in views and _predicate(line) not in dropped]
+    return following, b"".join(kept)
+
+
+def _predicate(line: bytes) -> bytes:
+    """The predicate of an N-Triples line as pyoxigraph writes it (terms single-spaced)."""
+    start = line.find(b" ") + 1
+    return line[start:line.find(b" ", start)]

@@ -9,6 +9,10 @@ the registry is published by the source's organisation, its own agent kept as cr
 
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
 from pyoxigraph import BlankNode, Literal, NamedNode, Triple
 
 from graph.namespaces import DCAT, DCT, RDF, SKOS, XSD, org_iri
@@ -34,8 +38,26 @@ def _concept(matcher: ConceptMatcher, value: NamedNode | Literal) -> NamedNode |
     return found
 
 
+def context(publisher: NamedNode, language: str) -> bytes:
+    """What ``normalise`` reads a record with besides the record itself: the organisation,
+    the language, and its own rules and vocabularies. A harvested record's digest covers it
+    (``loaders.harvested_records``), so a change of any of them reads every record anew."""
+    return b"\n".join((publisher.value.encode(), language.encode(), _rules()))
+
+
+@lru_cache(maxsize=1)
+def _rules() -> bytes:
+    digest = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=16)
+    for predicate, matcher in sorted(_matchers().items(), key=lambda item: item[0].value):
+        digest.update(predicate.value.encode())
+        digest.update(repr(sorted((k, v.value) for k, v in matcher.by_key.items())).encode())
+    return digest.hexdigest().encode()
+
+
 def normalise(triples: list[Triple], publisher: NamedNode, language: str) -> list[Triple]:
-    """``triples`` as the profile reads them (see the module's description)."""
+    """``triples`` as the profile reads them (see the module's description). Each record
+    is read from its own triples only: the triples of some records come out as they would
+    among all the others."""
     typed: dict[NamedNode | BlankNode, set[NamedNode]] = {}
     rdf_type = RDF.type
     for triple in triples:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from pyoxigraph import Literal, NamedNode, Triple
+from pyoxigraph import Literal, NamedNode, RdfFormat, Triple, serialize
 
 from graph.meta_updates import META
 from graph.namespaces import BASE, DCAT, DCT, KG, RDF, XSD
 from graph.search_index import SearchIndex
-from graph.store import GraphStore, Provenance, ProvenanceFacts, solutions
+from graph.store import GraphData, GraphStore, Provenance, ProvenanceFacts, solutions
 from loaders.ckan import (
     CkanSource,
     map_package,
@@ -23,8 +23,9 @@ from loaders.ckan import (
     portal_licences,
 )
 from loaders.dcat_harvest import pages
-from loaders.dcat_normalise import normalise
+from loaders.dcat_normalise import context, normalise
 from loaders.harvest_sources import HarvestSource
+from loaders.harvested_records import HarvestedRecords
 from loaders.ingest import ingest
 from loaders.reference import UnitIndex
 from loaders.safe_http import Budget, Fetched, Limits
@@ -73,7 +74,7 @@ def _datasets(store: GraphStore, graph: NamedNode) -> set[str]:
 
 
 def _ckan(source: HarvestSource, store: GraphStore, budget: Budget,
-          conditional: dict[str, str]) -> tuple[list[Triple], list[Fetched], bool]:
+          conditional: dict[str, str]) -> tuple[GraphData, set[str], list[Fetched], bool]:
     mapping = CkanSource(source.slug, source.url, source.publisher_iri, source.language,
                          source.licence_iri, source.trust_iris,
                          organisations_under(store, source.publisher_iri))
@@ -86,7 +87,7 @@ def _ckan(source: HarvestSource, store: GraphStore, budget: Budget,
     for item in packages(mapping, budget, conditional):
         if isinstance(item, Fetched):
             if item.status == 304:
-                return [], [item], True
+                return [], set(), [item], True
             fetched.append(item)
             continue
         if not licences_read:
@@ -103,19 +104,24 @@ def _ckan(source: HarvestSource, store: GraphStore, budget: Budget,
                 Triple(catalog, DCT.description, Literal(
                     f"Harvested automatically from {source.url}", language="en")),
                 Triple(catalog, DCT.publisher, source.publisher_iri)]
-    return triples, fetched, False
+    # Told record by record as mapped: what a record is mapped from and with is in its triples.
+    records = HarvestedRecords(b"ckan", lambda found: found)
+    records.add(serialize(triples, format=RdfFormat.N_TRIPLES) or b"")
+    return records.version(), records.typed(DCAT.Dataset), fetched, False
 
 
 def _dcat(source: HarvestSource, budget: Budget, conditional: dict[str, str]
-          ) -> tuple[list[Triple], list[Fetched], bool]:
-    triples: list[Triple] = []
+          ) -> tuple[GraphData, set[str], list[Fetched], bool]:
+    records = HarvestedRecords(context(source.publisher_iri, source.language),
+                               lambda found: normalise(found, source.publisher_iri,
+                                                       source.language))
     fetched: list[Fetched] = []
-    for page, found in pages(source.url, budget, conditional):
+    for page, text in pages(source.url, budget, conditional):
         if page.status == 304:
-            return [], [page], True
+            return [], set(), [page], True
         fetched.append(page)
-        triples += found
-    return normalise(triples, source.publisher_iri, source.language), fetched, False
+        records.add(text)
+    return records.version(), records.typed(DCAT.Dataset), fetched, False
 
 
 def harvest(store: GraphStore, source: HarvestSource, *, index: SearchIndex | None = None,
@@ -127,20 +133,17 @@ def harvest(store: GraphStore, source: HarvestSource, *, index: SearchIndex | No
     held = source.graph in {g.name for g in store.graphs()}
     conditional = _conditional(store, source.graph) if held else {}
     if source.kind == "ckan":
-        triples, fetched, unchanged = _ckan(source, store, budget, conditional)
+        data, seen, fetched, unchanged = _ckan(source, store, budget, conditional)
     else:
-        triples, fetched, unchanged = _dcat(source, budget, conditional)
+        data, seen, fetched, unchanged = _dcat(source, budget, conditional)
     outcome.pages = len(budget.log)
     if unchanged:
         outcome.skipped = True
         return outcome
-    rdf_type, dataset = RDF.type, DCAT.Dataset
-    seen = {t.subject.value for t in triples if t.predicate == rdf_type
-            and t.object == dataset and isinstance(t.subject, NamedNode)}
     before = _datasets(store, source.graph) if held else set()
     first = fetched[0] if fetched else None
     log = [{"url": p.url, "status": p.status, "ms": round(p.seconds * 1000, 1),
-            "bytes": len(p.body)} for p in budget.log]
+            "bytes": p.size} for p in budget.log]
     facts: ProvenanceFacts = [
         (KG.harvestLog, Literal(json.dumps(log))), (KG.pagesFetched, _integer(outcome.pages)),
         (KG.recordsSeen, _integer(len(seen))), (KG.recordsRemoved, _integer(len(before - seen)))]
@@ -148,7 +151,7 @@ def harvest(store: GraphStore, source: HarvestSource, *, index: SearchIndex | No
         facts.append((KG.etag, Literal(first.headers["etag"])))
     if first is not None and "last-modified" in first.headers:
         facts.append((KG.lastModifiedHeader, Literal(first.headers["last-modified"])))
-    done = ingest(store, f"harvest/{source.slug}", triples,
+    done = ingest(store, f"harvest/{source.slug}", data,
                   Provenance(f"harvest-{source.kind}", f"{source.url} ({who})", source.title),
                   graph=source.graph, quarantine=True, index=index, facts=facts,
                   facts_after_gate=lambda taken: [(KG.recordsLoaded, _integer(

@@ -40,6 +40,11 @@ class Fetched:
     headers: dict[str, str]
     body: bytes
     seconds: float
+    # The body's length, which the harvest log keeps when the body itself has been let go.
+    size: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.size = len(self.body)
 
     @property
     def media_type(self) -> str:

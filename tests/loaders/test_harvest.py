@@ -315,3 +315,15 @@ def test_a_reharvest_on_a_remote_store_sees_the_reference_data(tmp_path: Path) -
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_a_dataset_syntax_gives_its_graphs_triples(demo: EmbeddedStore) -> None:
+    trig = (DCAT_PAGE_3.replace("<catalog> <http://www.w3.org/ns/dcat#dataset> <ds/c> .\n", "")
+            .join(("<g1> {\n", "}\n")))
+    site = Site(files={"/dcat/all.trig": (trig.encode(), "application/trig")})
+    with serving(site) as url:
+        add_source(demo, dcat_source(f"{url}/dcat/all.trig"))
+        outcome = harvest(demo, list_sources(demo)[0])
+    assert (outcome.seen, outcome.loaded) == (1, 1), outcome.reasons
+    assert values(demo, "SELECT ?t { GRAPH <https://data.vusta.vn/graph/harvest/mot-danh-muc> "
+                        "{ ?d dct:title ?t } }") == ["Tập C"]
