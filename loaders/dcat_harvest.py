@@ -34,7 +34,7 @@ def detect_format(page: Fetched) -> RdfFormat:
     known = BY_MEDIA.get(page.media_type)
     if known is not None:
         return known
-    head = page.body[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+    head = page.head(512).lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith((b"<?xml", b"<rdf:RDF", b"<RDF")):
         return RdfFormat.RDF_XML
     if head.startswith((b"{", b"[")):
@@ -46,7 +46,8 @@ def pages(url: str, budget: Budget, conditional: dict[str, str] | None = None
           ) -> Iterator[tuple[Fetched, bytes]]:
     """Each page with its triples as N-Triples, as pyoxigraph writes them (the paging
     statements left out), following Hydra's next links; a first page answered 304 comes with
-    none. A page's body is let go once it is read: a big source would be held twice."""
+    none. A page's body is read as a stream and let go once it is read: a big source would
+    otherwise be held twice."""
     seen: set[str] = set()
     current: str | None = url
     while current is not None:
@@ -62,12 +63,12 @@ def pages(url: str, budget: Budget, conditional: dict[str, str] | None = None
         try:
             # Written as it is parsed: the triples of a big page never all live as objects.
             # A dataset syntax (TriG, N-Quads) gives its graphs' triples, the names left out.
-            quads = parse(page.body, fmt, base_iri=page.url)
+            quads = parse(page.stream(), fmt, base_iri=page.url)
             text = serialize(quads if not fmt.supports_datasets else
                              (quad.triple for quad in quads), format=RdfFormat.N_TRIPLES) or b""
         except SyntaxError as error:
             raise FetchError([Problem(page.url, f"not valid {fmt.name}: {error}")]) from error
-        page.body = b""
+        page.release()
         following, kept = _paging(text, page.url)
         yield page, kept
         current = following

@@ -11,13 +11,18 @@ from __future__ import annotations
 import http.client
 import ipaddress
 import socket
+import tempfile
 import time
 import urllib.parse
 from dataclasses import dataclass, field
+from typing import IO
 
 from loaders.errors import LoadError, Problem
 
 USER_AGENT = "vusta-kg-harvester/0.1 (+https://data.vusta.vn/)"
+# Bodies up to this size stay in memory; bigger ones go to a temporary file.
+SPOOL_BYTES = 16 * 2**20
+READ_BYTES = 2**20
 
 
 @dataclass(frozen=True)
@@ -33,18 +38,37 @@ class Limits:
 
 @dataclass
 class Fetched:
-    """One answer: status, headers (lower-case names), body, and how long it took."""
+    """One answer: status, headers (lower-case names), body, and how long it took. The body
+    is kept in memory up to ``SPOOL_BYTES`` and in a temporary file beyond: a source of
+    hundreds of megabytes is read from there as a stream (``content``), not held twice."""
 
     url: str
     status: int
     headers: dict[str, str]
-    body: bytes
+    content: IO[bytes]
     seconds: float
     # The body's length, which the harvest log keeps when the body itself has been let go.
-    size: int = field(init=False)
+    size: int
 
-    def __post_init__(self) -> None:
-        self.size = len(self.body)
+    @property
+    def body(self) -> bytes:
+        """The whole body."""
+        self.content.seek(0)
+        return self.content.read()
+
+    def stream(self) -> IO[bytes]:
+        """The body, read from its start."""
+        self.content.seek(0)
+        return self.content
+
+    def head(self, count: int) -> bytes:
+        """The body's first ``count`` bytes."""
+        self.content.seek(0)
+        return self.content.read(count)
+
+    def release(self) -> None:
+        """Let the body go (the answer stays in the log for its status, size and timing)."""
+        self.content.close()
 
     @property
     def media_type(self) -> str:
@@ -126,12 +150,17 @@ def _get(parts: urllib.parse.SplitResult, headers: dict[str, str], budget: Budge
         connection.request("GET", path, headers=headers)
         response = connection.getresponse()
         room = budget.limits.max_bytes - budget.bytes_read
-        body = response.read(room + 1)
-        if len(body) > room:
-            raise _refuse(url, f"the source is larger than {budget.limits.max_bytes} bytes")
-        budget.bytes_read += len(body)
+        body = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - returned
+        size = 0
+        while chunk := response.read(min(READ_BYTES, room + 1 - size)):
+            size += len(chunk)
+            if size > room:
+                body.close()
+                raise _refuse(url, f"the source is larger than {budget.limits.max_bytes} bytes")
+            body.write(chunk)
+        budget.bytes_read += size
         found = {name.lower(): value for name, value in response.getheaders()}
-        return Fetched(url, response.status, found, body, 0.0)
+        return Fetched(url, response.status, found, body, 0.0, size)
     except (OSError, http.client.HTTPException) as error:
         raise _refuse(url, f"cannot fetch: {error}") from error
     finally:

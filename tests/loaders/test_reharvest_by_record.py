@@ -10,15 +10,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pyoxigraph import NamedNode
+from pyoxigraph import Literal, NamedNode, Triple
 
 from graph.change_log import CHANGES
 from graph.embedded import EmbeddedStore
 from graph.meta_updates import META
 from graph.namespaces import KG
-from graph.store import solutions
+from graph.store import Provenance, solutions
 from loaders.harvest import HarvestOutcome, harvest
 from loaders.harvest_sources import HarvestSource, add_source, list_sources
+from loaders.ingest import graph_triples, ingest
 from tests.loaders.fake_portals import Site, serving
 
 GRAPH = NamedNode("https://data.vusta.vn/graph/harvest/theo-ban-ghi")
@@ -180,6 +181,14 @@ def test_another_write_of_the_graph_takes_the_table_away(source: Source) -> None
         f"SELECT ?t {{ GRAPH {GRAPH} {{ <{BASE}ds/2> <{DCT}title> ?t }} }}"))}
     assert titles == {"Tập dữ liệu 2"}
     assert table(store) is not None
+    # A load of the graph that is not told record by record (a Graph Store PUT, kg load).
+    keyword = Triple(NamedNode(f"{BASE}ds/1"), NamedNode(f"{DCAT}keyword"),
+                     Literal("thêm", language="vi"))
+    ingest(store, GRAPH.value, [*graph_triples(store, GRAPH), keyword],
+           Provenance("graph-store", "a test"), graph=GRAPH)
+    assert table(store) is None
+    assert store.path is not None
+    assert list((store.path.parent / f"{store.path.name}-records").iterdir()) == []
 
 
 def test_a_source_with_blank_nodes_is_read_in_full_each_time(source: Source) -> None:
