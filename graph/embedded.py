@@ -133,9 +133,8 @@ class EmbeddedStore:
         # A memory store gains nothing from checking a copy of a source in memory.
         self.checks_in_memory = path is not None
         self._open(store)
-        self._tables = DigestTables(path.parent / f"{path.name}-records" if path else None)
-
-    _tables: DigestTables | None
+        self._tables: DigestTables | None = DigestTables(
+            path.parent / f"{path.name}-records" if path else None)
 
     def _open(self, store: Any) -> None:
         """Start on ``store``: a pyoxigraph ``Store`` or anything with the same API."""
