@@ -768,7 +768,8 @@ class EmbeddedStore:
                                                     from_graph=replaces), new)
         if changed is None:
             return None
-        focus = {iri.decode() for iri in changed} | self._linking(changed, replaces)
+        focus = {iri.decode() for iri in changed}
+        focus |= self._linking(focus, replaces)
         lines = lines_of(new, {iri.encode() for iri in focus})
         if lines.strip():
             self._store.bulk_load(input=io.BytesIO(lines), format=RdfFormat.N_TRIPLES,
@@ -787,14 +788,14 @@ class EmbeddedStore:
         if len(changed) > MOST_CHANGED:
             return None
         # A record that links to a changed one in the new version only has changed itself.
-        focus = changed | self._linking({iri.encode() for iri in changed}, replaces)
+        focus = changed | self._linking(changed, replaces)
         self._store.bulk_extend(Quad(t.subject, t.predicate, t.object, staged)
                                 for t in version.triples(focus))
         return StagedDifference(self, staged, replaces, sorted(focus))
 
-    def _linking(self, records: set[bytes], graph: NamedNode) -> set[str]:
+    def _linking(self, records: set[str], graph: NamedNode) -> set[str]:
         """The subjects of ``graph`` that link to one of ``records`` (N-Triples IRIs)."""
-        targets = sorted(iri.decode() for iri in records)
+        targets = sorted(records)
         linking: set[str] = set()
         for start in range(0, len(targets), LOOKUP_BATCH):
             values = " ".join(targets[start:start + LOOKUP_BATCH])
@@ -826,8 +827,8 @@ class EmbeddedStore:
 
     def _prune_tables(self) -> None:
         """Remove the digest tables that no graph's provenance names any more."""
-        if self._tables is None:
-            return
+        if self._tables is None or not self._tables.held():
+            return    # most stores never harvest: no query on every load
         self._tables.keep_only(str(row["t"].value) for row in solutions(self.raw_query(
             f"SELECT ?t {{ GRAPH {META} {{ ?g {KG.recordDigests} ?t }} }}", None,
             named_graphs=[META])))

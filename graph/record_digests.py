@@ -62,6 +62,12 @@ class DigestTables:
         os.replace(partial, final)
         return token
 
+    def held(self) -> bool:
+        """Whether any table (or a partial one) is kept."""
+        if self.folder is None:
+            return bool(self._held)
+        return self.folder.is_dir() and any(self.folder.iterdir())
+
     def keep_only(self, tokens: Iterable[str]) -> None:
         """Remove every table but those named by ``tokens``."""
         kept = set(tokens)
